@@ -1,0 +1,127 @@
+"""Thinc architectures of the relation classifier: pooled pair features from a shared tok2vec."""
+from typing import Callable, List, Tuple
+
+import numpy
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import Linear, Model, Relu, chain
+from thinc.types import Floats2d, Ints2d
+
+# Columns of a candidate row: head start/end, tail start/end (token offsets), head and tail type ids,
+# token-distance bucket, sentence-break bucket.
+HS, HE, TS, TE, HTYPE, TTYPE, DIST, BREAKS = range(8)
+N_CANDIDATE_COLUMNS = 8
+DISTANCE_BUCKETS = (0, 1, 2, 3, 4, 6, 9, 14, 21, 32, 48, 72)
+BREAK_BUCKETS = (0, 1, 2, 3)
+
+PairInput = Tuple[List[Doc], List[Ints2d]]
+
+
+def bucket(values: numpy.ndarray, edges: Tuple[int, ...]) -> numpy.ndarray:
+    """Index of the bucket each value falls in (the last bucket is open-ended)."""
+    return numpy.searchsorted(numpy.asarray(edges[1:]), values, side="right")
+
+
+@registry.architectures("news_relations.RelationClassifier.v1")
+def build_relation_classifier(tok2vec: Model[List[Doc], List[Floats2d]], hidden_width: int = 128, dropout: float = 0.1, n_entity_types: int = 6) -> Model[PairInput, Floats2d]:
+    """Pair features (head, tail and between-span means, types, distance) -> ReLU layer -> label logits."""
+    features = pair_features(tok2vec, n_entity_types)
+    output_layer = Linear()
+    model = chain(features, Relu(nO=hidden_width, dropout=dropout), output_layer)
+    model.set_ref("tok2vec", tok2vec)
+    model.set_ref("pair_features", features)
+    model.set_ref("output_layer", output_layer)
+    return model
+
+
+def pair_features(tok2vec: Model[List[Doc], List[Floats2d]], n_entity_types: int) -> Model[PairInput, Floats2d]:
+    """Per candidate: mean vectors of head, tail and the tokens between them, plus one-hot features."""
+    return Model(
+        "pair_features",
+        _pair_features_forward,
+        init=_init_pair_features,
+        layers=[tok2vec],
+        dims={"nO": None},
+        attrs={"n_types": n_entity_types},
+    )
+
+
+def _init_pair_features(model: Model, X=None, Y=None) -> Model:
+    tok2vec = model.layers[0]
+    if X is not None:
+        tok2vec.initialize(X=X[0])
+    else:
+        tok2vec.initialize()
+    width = tok2vec.get_dim("nO")
+    model.set_dim("nO", 3 * width + 2 * model.attrs["n_types"] + len(DISTANCE_BUCKETS) + len(BREAK_BUCKETS))
+    return model
+
+
+def _pair_features_forward(model: Model, X: PairInput, is_train: bool) -> Tuple[Floats2d, Callable]:
+    docs, candidates = X
+    tokvecs, backprop_tok2vec = model.layers[0](docs, is_train)
+    ops = model.ops
+    xp = ops.xp
+    lengths = [len(doc) for doc in docs]
+    n_tokens = sum(lengths)
+    width = model.layers[0].get_dim("nO")
+    starts = numpy.cumsum([0] + lengths[:-1])
+    rows = [c for c in candidates]
+    cands = numpy.concatenate([numpy.asarray(c).reshape(-1, N_CANDIDATE_COLUMNS) for c in rows] or [numpy.zeros((0, N_CANDIDATE_COLUMNS), "i")])
+    shift = numpy.concatenate([numpy.full(len(c), s) for c, s in zip(rows, starts)] or [numpy.zeros(0)]).astype("i")
+    if cands.shape[0] == 0:
+        def backprop_empty(dY: Floats2d):
+            return backprop_tok2vec([ops.alloc2f(n, width) for n in lengths])
+        return ops.alloc2f(0, model.get_dim("nO")), backprop_empty
+    flat = ops.flatten(tokvecs) if n_tokens else ops.alloc2f(0, width)
+    cumsum = xp.concatenate([xp.zeros((1, width), dtype="float64"), xp.cumsum(flat.astype("float64"), axis=0)])
+    spans = _pooled_spans(cands, shift)
+    pooled = []
+    for start, end in spans:
+        s, e = ops.asarray1i(start), ops.asarray1i(end)
+        n = xp.maximum(e - s, 1)[:, None]
+        pooled.append(((cumsum[e] - cumsum[s]) / n).astype("float32"))
+    one_hot = _one_hot_features(cands, model.attrs["n_types"])
+    output = xp.hstack(pooled + [ops.asarray2f(one_hot)])
+
+    def backprop(dY: Floats2d):
+        grad = xp.zeros((n_tokens + 1, width), dtype="float64")
+        for k, (start, end) in enumerate(spans):
+            s, e = ops.asarray1i(start), ops.asarray1i(end)
+            d = dY[:, k * width : (k + 1) * width].astype("float64") / xp.maximum(e - s, 1)[:, None]
+            _scatter_add(xp, grad, s, d)
+            _scatter_add(xp, grad, e, -d)
+        d_flat = xp.cumsum(grad, axis=0)[:n_tokens].astype("float32")
+        return backprop_tok2vec(ops.unflatten(d_flat, lengths))
+
+    return output, backprop
+
+
+def _pooled_spans(cands: numpy.ndarray, shift: numpy.ndarray) -> List[Tuple[numpy.ndarray, numpy.ndarray]]:
+    """Global token ranges of head, tail and the gap between them (empty where they touch)."""
+    hs, he, ts, te = (cands[:, col] + shift for col in (HS, HE, TS, TE))
+    head_first = hs < ts
+    gap_start = numpy.where(head_first, he, te)
+    gap_end = numpy.maximum(numpy.where(head_first, ts, hs), gap_start)
+    return [(hs, he), (ts, te), (gap_start, gap_end)]
+
+
+def _one_hot_features(cands: numpy.ndarray, n_types: int) -> numpy.ndarray:
+    """One-hot head type, tail type, distance bucket and sentence-break bucket."""
+    n = cands.shape[0]
+    blocks = []
+    for col, size in ((HTYPE, n_types), (TTYPE, n_types), (DIST, len(DISTANCE_BUCKETS)), (BREAKS, len(BREAK_BUCKETS))):
+        block = numpy.zeros((n, size), dtype="float32")
+        block[numpy.arange(n), numpy.clip(cands[:, col], 0, size - 1)] = 1.0
+        blocks.append(block)
+    return numpy.hstack(blocks)
+
+
+def _scatter_add(xp, target, index, values) -> None:
+    """target[index] += values, summing repeated indices (numpy or cupy)."""
+    if hasattr(xp, "add") and hasattr(xp.add, "at"):
+        xp.add.at(target, index, values)
+    else:  # cupy
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
