@@ -89,5 +89,69 @@ def convert(
     typer.echo(table)
 
 
+@app.command("docbin")
+def docbin_cmd(
+    brat_dir: Path = typer.Argument(..., help="Directory of NAME.txt + NAME.ann pairs"),
+    output: Path = typer.Argument(..., help="The .spacy file to write"),
+    lang: str = typer.Option("en", help="Language of the tokenizer"),
+    scheme: str = typer.Option("news", help="Label scheme"),
+) -> None:
+    """All documents of a brat directory into one .spacy file (no split), strictly checked."""
+    from spacy.tokens import DocBin
+
+    from .corpus import blank_nlp, brat_dir_to_docs
+
+    try:
+        docs, _ = brat_dir_to_docs(brat_dir, blank_nlp(lang), get_scheme(scheme), strict=True)
+    except AnnotationError as err:
+        _report(err.problems)
+        raise typer.Exit(1)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    DocBin(docs=docs, store_user_data=True).to_disk(output)
+    typer.echo(f"wrote {len(docs)} document(s) to {output}")
+
+
+@app.command("tune-thresholds")
+def tune_thresholds_cmd(
+    model: Path = typer.Argument(..., help="Trained pipeline directory"),
+    dev: Path = typer.Argument(..., help="Dev .spacy file"),
+    output: Path = typer.Argument(..., help="Where the pipeline with tuned thresholds is saved"),
+    component: str = typer.Option("relation_extractor", help="Relation component name"),
+) -> None:
+    """Choose each relation label's threshold for the best dev F1 (on gold entities) and save the pipeline."""
+    import spacy
+
+    from .evaluation import load_docs, tune_thresholds
+
+    nlp = spacy.load(model)
+    thresholds = tune_thresholds(nlp, load_docs(nlp, dev), component)
+    nlp.to_disk(output)
+    typer.echo("thresholds: " + ", ".join(f"{k}={v:.2f}" for k, v in thresholds.items()))
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model: Path = typer.Argument(..., help="Trained pipeline directory or package name"),
+    data: Path = typer.Argument(..., help=".spacy file with reference docs"),
+    output_dir: Path = typer.Argument(..., help="Directory for NAME.json and NAME.md"),
+    name: str = typer.Option("test", help="Name of the report files"),
+    title: str = typer.Option("", help="Heading of the Markdown table"),
+) -> None:
+    """Write metrics/NAME.json and NAME.md: NER and strict relation P/R/F, end to end and on gold entities."""
+    import json
+
+    import spacy
+
+    from .evaluation import evaluate_docs, load_docs, metrics_markdown, summarize
+
+    nlp = spacy.load(model)
+    metrics = summarize(evaluate_docs(nlp, load_docs(nlp, data)))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / f"{name}.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    table = metrics_markdown(metrics, title or f"{name} ({data})")
+    (output_dir / f"{name}.md").write_text(table, encoding="utf-8")
+    typer.echo(table)
+
+
 if __name__ == "__main__":
     app()

@@ -105,6 +105,23 @@ CONLL04_SCHEME = LabelScheme(
     clustered_labels=frozenset({"Peop", "Org", "Loc", "Other"}),
 )
 
+# One example per label, for the model card and docs.
+NEWS_EXAMPLES: Dict[str, str] = {
+    "PERSON": "Aminata Traoré; Traoré",
+    "ORG": "Malian Armed Forces; the country's navy; JNIM",
+    "GPE": "Mali; Bamako",
+    "LOC": "the Sahel; the Niger River",
+    "NORP": "Tuareg; Malian",
+    "ROLE": "chief of staff; General; spokesman",
+    "AFFILIATED_WITH": "Abdoulaye Maïga → Malian Armed Forces (\"General Abdoulaye Maïga of the Malian Armed Forces\")",
+    "FORMERLY_AFFILIATED_WITH": "Oumar Diarra → Malian Armed Forces (\"dismissed as chief of staff of the Malian Armed Forces\")",
+    "HAS_ROLE": "Abdoulaye Maïga → General",
+    "FORMER_ROLE": "Oumar Diarra → chief of staff (\"dismissed Oumar Diarra as chief of staff\")",
+    "ROLE_OF": "chief of staff → Malian Armed Forces",
+    "CITIZEN_OF": "Aminata Traoré → Malian (\"the Malian journalist Aminata Traoré\")",
+    "LOCATED_IN": "Bamako → Mali",
+}
+
 SCHEMES: Dict[str, LabelScheme] = {s.name: s for s in (NEWS_SCHEME, CONLL04_SCHEME)}
 
 
