@@ -111,6 +111,60 @@ def docbin_cmd(
     typer.echo(f"wrote {len(docs)} document(s) to {output}")
 
 
+@app.command("stats")
+def stats_cmd(
+    directory: Path = typer.Argument(..., help="Directory of NAME.txt + NAME.ann pairs"),
+    output: Path = typer.Option(None, "--output", "-o", help="Write the Markdown here (and JSON beside it)"),
+    scheme: str = typer.Option("news", help="Label scheme"),
+) -> None:
+    """Corpus statistics: counts per label, form, topic and region, words, cross-sentence share."""
+    import json
+
+    from .corpus_checks import corpus_stats, stats_markdown
+
+    docs, _ = read_brat_dir(directory, get_scheme(scheme), strict=True)
+    stats = corpus_stats(docs)
+    text = stats_markdown(stats)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        output.with_suffix(".json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    typer.echo(text)
+
+
+@app.command("near-duplicates")
+def near_duplicates_cmd(
+    directory: Path = typer.Argument(..., help="Directory of NAME.txt + NAME.ann pairs"),
+    n: int = typer.Option(12, help="Length of the shared word run that flags a pair"),
+    scheme: str = typer.Option("news", help="Label scheme"),
+) -> None:
+    """Fail when two articles share a run of n words (a template with swapped names is not a new article)."""
+    from .corpus_checks import shared_runs
+
+    docs, _ = read_brat_dir(directory, get_scheme(scheme), strict=True)
+    pairs = shared_runs(docs, n)
+    for a, b, run in pairs:
+        typer.echo(f"{directory / a}.txt and {b}.txt share: {run}", err=True)
+    if pairs:
+        raise typer.Exit(1)
+    typer.echo(f"OK: no two of {len(docs)} documents share a run of {n} words")
+
+
+@app.command("consistency")
+def consistency_cmd(
+    directory: Path = typer.Argument(..., help="Directory of NAME.txt + NAME.ann pairs"),
+    scheme: str = typer.Option("news", help="Label scheme"),
+) -> None:
+    """List surface strings labelled differently in different places (for review; never fails)."""
+    from .corpus_checks import inconsistent_surfaces
+
+    docs, _ = read_brat_dir(directory, get_scheme(scheme), strict=True)
+    found = inconsistent_surfaces(docs)
+    for surface, labels in found.items():
+        typer.echo(f"{surface!r}: " + ", ".join(f"{k} x{v}" for k, v in labels.most_common()))
+    typer.echo(f"{len(found)} surface string(s) with more than one label")
+
+
 @app.command("tune-thresholds")
 def tune_thresholds_cmd(
     model: Path = typer.Argument(..., help="Trained pipeline directory"),

@@ -142,7 +142,7 @@ def _check_entities(doc: AnnotatedText, scheme: LabelScheme, path: str) -> List[
             problems.append(Problem(path, ent.line, f"entity {ent.id} '{actual}' starts or ends with whitespace", (ent.id,)))
             continue
         placed.append(ent)
-    placed.sort(key=lambda e: (e.start, e.end))
+    placed.sort(key=lambda e: (e.start, -e.end))
     for before, after in zip(placed, placed[1:]):
         if after.start < before.end:
             kind = "nested in" if after.end <= before.end else "overlaps"
