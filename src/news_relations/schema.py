@@ -37,11 +37,7 @@ class LabelScheme:
 
     def relation_type(self, label: str) -> Optional[RelationType]:
         """The relation type with this label, or None when the scheme has no such label."""
-        return self._by_label.get(label)
-
-    @property
-    def _by_label(self) -> Dict[str, RelationType]:
-        return {rt.label: rt for rt in self.relation_types}
+        return next((rt for rt in self.relation_types if rt.label == label), None)
 
     def allowed_labels(self, head_label: str, tail_label: str) -> Tuple[str, ...]:
         """The relation labels a (head, tail) pair of these entity labels may carry."""

@@ -102,6 +102,7 @@ class RelationExtractor(TrainablePipe):
         spans = [s for s in spans if s.label_ in type_ids]
         if len(spans) < 2:
             return numpy.zeros((0, N_CANDIDATE_COLUMNS), dtype="i")
+        allowed = self._allowed_type_pairs()
         breaks = numpy.concatenate([[0], numpy.cumsum([t.text in SENTENCE_END or "\n" in t.text for t in doc])])
         max_distance = self.cfg["max_distance"]
         rows = []
@@ -113,7 +114,7 @@ class RelationExtractor(TrainablePipe):
                 gap = max(gap, 0)
                 n_breaks = breaks[max(second.start, first.end)] - breaks[first.end]
                 for head, tail in ((first, second), (second, first)):
-                    if self.scheme.can_relate(head.label_, tail.label_):
+                    if (head.label_, tail.label_) in allowed:
                         rows.append((head.start, head.end, tail.start, tail.end, type_ids[head.label_], type_ids[tail.label_], gap, n_breaks))
         if not rows:
             return numpy.zeros((0, N_CANDIDATE_COLUMNS), dtype="i")
@@ -121,6 +122,11 @@ class RelationExtractor(TrainablePipe):
         cands[:, 6] = bucket(cands[:, 6], DISTANCE_BUCKETS)
         cands[:, 7] = bucket(cands[:, 7], BREAK_BUCKETS)
         return cands
+
+    def _allowed_type_pairs(self) -> frozenset:
+        """Ordered (head label, tail label) pairs that some relation label allows."""
+        labels = self.cfg["entity_labels"]
+        return frozenset((h, t) for h in labels for t in labels if self.scheme.can_relate(h, t))
 
     def label_mask(self, cands: numpy.ndarray) -> numpy.ndarray:
         """1 where the scheme allows the label for the pair's argument types, else 0."""
