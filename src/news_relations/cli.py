@@ -111,6 +111,28 @@ def docbin_cmd(
     typer.echo(f"wrote {len(docs)} document(s) to {output}")
 
 
+@app.command("explain")
+def explain_cmd(
+    model: Path = typer.Argument(..., help="Trained pipeline directory or package name"),
+    data: Path = typer.Argument(..., help=".spacy file with reference docs"),
+    output: Path = typer.Argument(..., help="Markdown report to write"),
+) -> None:
+    """Per document: gold entity-level triples, whether the pipeline found each, and why not."""
+    import spacy
+
+    from .evaluation import load_docs, triple_report
+
+    nlp = spacy.load(model)
+    parts, found, total = [], 0, 0
+    for ref in load_docs(nlp, data):
+        table, n_found, n_gold = triple_report(nlp, ref)
+        parts.append(f"### {ref.user_data.get('news_relations.doc_id', '')}\n\n{table}")
+        found, total = found + n_found, total + n_gold
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("\n".join(parts), encoding="utf-8")
+    typer.echo(f"recovered {found} of {total} gold triples; report in {output}")
+
+
 @app.command("stats")
 def stats_cmd(
     directory: Path = typer.Argument(..., help="Directory of NAME.txt + NAME.ann pairs"),

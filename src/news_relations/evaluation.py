@@ -104,3 +104,39 @@ def tune_thresholds(nlp: Language, references: Sequence[Doc], component: str = "
 def relation_count(docs: Iterable[Doc]) -> int:
     """Number of relations over the docs."""
     return sum(len(get_relations(d)) for d in docs)
+
+
+def triple_report(nlp: Language, reference: Doc) -> Tuple[str, int, int]:
+    """Markdown comparison of gold and predicted entity-level triples of one document, with miss reasons."""
+    from .docs import get_clusters
+    from .pipeline.aliases import canonical_name, complete_gold_clusters
+    from .scoring import mention_entities, triple_sets
+
+    predicted = nlp(reference.text)
+    labels = nlp.get_pipe("alias_clusters").labels if "alias_clusters" in nlp.pipe_names else ["PERSON", "ORG", "GPE", "LOC", "NORP"]
+    pred, gold = triple_sets(predicted, reference, labels)
+    clusters = complete_gold_clusters(reference, get_clusters(reference), labels)
+    ids = mention_entities(reference, clusters, labels)
+    names = {("c", k): canonical_name(c) for k, c in enumerate(clusters)}
+    predicted_spans = {(e.start_char, e.end_char, e.label_) for e in predicted.ents}
+    gold_rel = {(ids[(r.head.start_char, r.head.end_char)], r.label, ids[(r.tail.start_char, r.tail.end_char)]): r for r in get_relations(reference)}
+    lines = ["| gold triple | found | why missed |", "|---|---|---|"]
+    for key in sorted(gold, key=str):
+        rel = gold_rel[key]
+        head = names.get(key[0], rel.head.text)
+        tail = names.get(key[2], rel.tail.text)
+        reason = "" if key in pred else _miss_reason(rel, predicted_spans)
+        lines.append(f"| {head} — {key[1]} — {tail} | {'yes' if key in pred else 'no'} | {reason} |")
+    found = len(gold & pred)
+    extra = len(pred - gold)
+    lines.append("")
+    lines.append(f"Recovered {found} of {len(gold)} gold triples; {extra} predicted triple(s) not in the gold set.")
+    return "\n".join(lines) + "\n", found, len(gold)
+
+
+def _miss_reason(rel, predicted_spans) -> str:
+    """Why a gold relation was not predicted: an argument entity missed by ner, else the classifier."""
+    missing = [s.text for s in (rel.head, rel.tail) if (s.start_char, s.end_char, s.label_) not in predicted_spans]
+    if missing:
+        return "ner missed " + ", ".join(f"'{m}'" for m in missing)
+    return "both entities found; relation score under threshold"

@@ -12,7 +12,18 @@ from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
 from ..docs import Relation, get_relations, set_relations
-from ..ml.relation_model import BREAK_BUCKETS, DISTANCE_BUCKETS, N_CANDIDATE_COLUMNS, bucket
+from ..ml.relation_model import (
+    BETWEEN,
+    BETWEEN_BUCKETS,
+    BETWEEN_HEAD_TYPE,
+    BETWEEN_TAIL_TYPE,
+    BREAK_BUCKETS,
+    BREAKS,
+    DIST,
+    DISTANCE_BUCKETS,
+    N_CANDIDATE_COLUMNS,
+    bucket,
+)
 from ..schema import LabelScheme
 from ..scoring import score_relations
 
@@ -22,6 +33,7 @@ DEFAULT_MODEL = """
 hidden_width = 128
 dropout = 0.1
 n_entity_types = 6
+context_window = 3
 
 [model.tok2vec]
 @architectures = "spacy.HashEmbedCNN.v2"
@@ -105,22 +117,29 @@ class RelationExtractor(TrainablePipe):
         allowed = self._allowed_type_pairs()
         breaks = numpy.concatenate([[0], numpy.cumsum([t.text in SENTENCE_END or "\n" in t.text for t in doc])])
         max_distance = self.cfg["max_distance"]
+        # Per label, how many of the first k spans carry it: entities of a type between two spans.
+        seen = {label: numpy.concatenate([[0], numpy.cumsum([s.label_ == label for s in spans])]) for label in type_ids}
         rows = []
         for i, first in enumerate(spans):
-            for second in islice(spans, i + 1, None):
+            for j, second in enumerate(islice(spans, i + 1, None), start=i + 1):
                 gap = second.start - first.end
                 if gap > max_distance:
                     break
                 gap = max(gap, 0)
                 n_breaks = breaks[max(second.start, first.end)] - breaks[first.end]
-                for head, tail in ((first, second), (second, first)):
+                for head, tail, head_first in ((first, second, 1), (second, first, 0)):
                     if (head.label_, tail.label_) in allowed:
-                        rows.append((head.start, head.end, tail.start, tail.end, type_ids[head.label_], type_ids[tail.label_], gap, n_breaks))
+                        same_head = seen[head.label_][j] - seen[head.label_][i + 1]
+                        same_tail = seen[tail.label_][j] - seen[tail.label_][i + 1]
+                        rows.append((head.start, head.end, tail.start, tail.end, type_ids[head.label_], type_ids[tail.label_],
+                                     gap, n_breaks, j - i - 1, same_head, same_tail, head_first))
         if not rows:
             return numpy.zeros((0, N_CANDIDATE_COLUMNS), dtype="i")
         cands = numpy.asarray(rows, dtype="i")
-        cands[:, 6] = bucket(cands[:, 6], DISTANCE_BUCKETS)
-        cands[:, 7] = bucket(cands[:, 7], BREAK_BUCKETS)
+        cands[:, DIST] = bucket(cands[:, DIST], DISTANCE_BUCKETS)
+        cands[:, BREAKS] = bucket(cands[:, BREAKS], BREAK_BUCKETS)
+        for col in (BETWEEN, BETWEEN_HEAD_TYPE, BETWEEN_TAIL_TYPE):
+            cands[:, col] = bucket(cands[:, col], BETWEEN_BUCKETS)
         return cands
 
     def _allowed_type_pairs(self) -> frozenset:
