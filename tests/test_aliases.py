@@ -64,3 +64,14 @@ def test_component_sets_clusters_and_triples(example_doc):
     names = {(t.head, t.label, t.tail) for t in get_triples(doc)}
     assert ("Gulmurod Halimov", "FORMER_ROLE", "head") in names
     assert len(get_triples(doc)) == 17  # each title mention is its own entity, so no two gold relations merge
+
+
+def test_one_relation_per_entity_pair_keeps_best_mention_pair():
+    nlp = spacy.blank("en")
+    doc = make_doc(nlp)
+    e = doc.ents
+    from news_relations.pipeline.aliases import one_relation_per_entity_pair
+
+    rels = [Relation(e[1], "AFFILIATED_WITH", e[2], 0.6), Relation(e[5], "AFFILIATED_WITH", e[6], 0.9), Relation(e[7], "AFFILIATED_WITH", e[6], 0.5)]
+    kept = one_relation_per_entity_pair(rels, cluster_mentions(doc, list(doc.ents), LABELS), doc)
+    assert [(r.head.text, r.tail.text, r.score) for r in kept] == [("Halimov", "ISIS", 0.9), ("Ahmed Halimov", "ISIS", 0.5)]

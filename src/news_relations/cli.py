@@ -133,6 +133,30 @@ def explain_cmd(
     typer.echo(f"recovered {found} of {total} gold triples; report in {output}")
 
 
+@app.command("ablation-table")
+def ablation_table_cmd(
+    directory: Path = typer.Argument(..., help="Directory with changes.json and ID-dev.json / ID-test.json metrics"),
+    output: Path = typer.Option(None, "--output", "-o", help="Write the Markdown table here"),
+) -> None:
+    """Markdown table of ablation runs: change -> dev and test F1 (NER, relations end to end and on gold entities)."""
+    import json
+
+    changes = json.loads((directory / "changes.json").read_text(encoding="utf-8"))
+    pct = lambda m, k: f"{100 * m[k]:.1f}" if k in m else "–"  # noqa: E731
+    lines = ["| run | change | dev NER F | dev rel F (e2e) | dev rel F (gold ents) | dev cross-sent. F (gold) | test rel F (e2e) | test triple F |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for run, change in changes.items():
+        dev_path, test_path = directory / f"{run}-dev.json", directory / f"{run}-test.json"
+        dev = json.loads(dev_path.read_text()) if dev_path.exists() else {}
+        test = json.loads(test_path.read_text()) if test_path.exists() else {}
+        lines.append(f"| {run} | {change} | {pct(dev, 'ents_f')} | {pct(dev, 'rel_micro_f')} | {pct(dev, 'rel_gold_micro_f')} | "
+                     f"{pct(dev, 'rel_gold_cross_micro_f')} | {pct(test, 'rel_micro_f')} | {pct(test, 'triple_f')} |")
+    table = "\n".join(lines) + "\n"
+    if output:
+        output.write_text(table, encoding="utf-8")
+    typer.echo(table)
+
+
 @app.command("stats")
 def stats_cmd(
     directory: Path = typer.Argument(..., help="Directory of NAME.txt + NAME.ann pairs"),

@@ -27,7 +27,7 @@ def summarize(scores: Dict[str, object]) -> Dict[str, object]:
     """The figures the reports show, from nlp.evaluate's scores."""
     keys = ("ents_p", "ents_r", "ents_f", "rel_micro_p", "rel_micro_r", "rel_micro_f", "rel_macro_f",
             "rel_cross_micro_f", "rel_gold_micro_p", "rel_gold_micro_r", "rel_gold_micro_f", "rel_gold_macro_f",
-            "rel_gold_cross_micro_f", "speed")
+            "rel_gold_cross_micro_f", "triple_p", "triple_r", "triple_f", "cluster_b3_p", "cluster_b3_r", "cluster_b3_f", "speed")
     out = {k: scores[k] for k in keys if k in scores}
     for k in ("ents_per_type", "rel_f_per_type", "rel_gold_f_per_type"):
         if k in scores:
