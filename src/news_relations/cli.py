@@ -4,12 +4,14 @@ from typing import List
 
 import typer
 
+from .cli_conll04 import conll04_app
 from .io.annotations import AnnotationError, Problem
 from .io.brat import read_brat_dir, write_brat
 from .io.inline import read_inline
 from .schema import get_scheme
 
 app = typer.Typer(help="News relations: corpus tools, conversion, evaluation.", no_args_is_help=True)
+app.add_typer(conll04_app, name="conll04")
 
 
 def _report(problems: List[Problem]) -> None:

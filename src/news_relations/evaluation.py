@@ -17,9 +17,17 @@ def load_docs(nlp: Language, path: Path) -> List[Doc]:
     return list(DocBin().from_disk(path).get_docs(nlp.vocab))
 
 
-def evaluate_docs(nlp: Language, references: Sequence[Doc], batch_size: int = 32) -> Dict[str, object]:
+def reference_example(nlp: Language, reference: Doc, gold_tokens: bool = False) -> Example:
+    """An Example whose predicted doc is the reference text re-tokenized, or (gold_tokens) its own words."""
+    if gold_tokens:
+        words = [t.text for t in reference]
+        return Example(Doc(nlp.vocab, words=words, spaces=[bool(t.whitespace_) for t in reference]), reference)
+    return Example(nlp.make_doc(reference.text), reference)
+
+
+def evaluate_docs(nlp: Language, references: Sequence[Doc], batch_size: int = 32, gold_tokens: bool = False) -> Dict[str, object]:
     """spaCy's own evaluation: every component's scorer over the references."""
-    examples = [Example(nlp.make_doc(ref.text), ref) for ref in references]
+    examples = [reference_example(nlp, ref, gold_tokens) for ref in references]
     return nlp.evaluate(examples, batch_size=batch_size)
 
 
@@ -54,11 +62,11 @@ def metrics_markdown(metrics: Dict[str, object], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def gold_entity_scores(nlp: Language, references: Sequence[Doc], component: str) -> Tuple[numpy.ndarray, numpy.ndarray]:
+def gold_entity_scores(nlp: Language, references: Sequence[Doc], component: str, gold_tokens: bool = False) -> Tuple[numpy.ndarray, numpy.ndarray]:
     """Scores and 0/1 truth of every candidate and label, the relation component run on gold entities."""
     pipe = nlp.get_pipe(component)
     all_scores, all_truth = [], []
-    examples = [Example(nlp.make_doc(ref.text), ref) for ref in references]
+    examples = [reference_example(nlp, ref, gold_tokens) for ref in references]
     docs = list(nlp.pipe((eg.predicted for eg in examples), disable=[component]))
     for doc, eg in zip(docs, examples):
         gold_eg = Example(doc, eg.reference)
@@ -92,10 +100,10 @@ def best_thresholds(scores: numpy.ndarray, truth: numpy.ndarray, labels: Sequenc
     return chosen
 
 
-def tune_thresholds(nlp: Language, references: Sequence[Doc], component: str = "relation_extractor") -> Dict[str, float]:
+def tune_thresholds(nlp: Language, references: Sequence[Doc], component: str = "relation_extractor", gold_tokens: bool = False) -> Dict[str, float]:
     """Set the component's per-label thresholds to those that maximise F1 on these documents."""
     pipe = nlp.get_pipe(component)
-    scores, truth = gold_entity_scores(nlp, references, component)
+    scores, truth = gold_entity_scores(nlp, references, component, gold_tokens)
     thresholds = best_thresholds(scores, truth, pipe.labels)
     pipe.set_thresholds(thresholds)
     return thresholds
