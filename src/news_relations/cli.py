@@ -255,5 +255,7 @@ def evaluate_cmd(
     typer.echo(table)
 
 
+from . import bench_cli  # noqa: E402,F401  (registers `benchmark` and `time-workflow`)
+
 if __name__ == "__main__":
     app()
