@@ -207,5 +207,8 @@ def evaluate_cmd(
     typer.echo(table)
 
 
+from .extract import app as extract_app  # noqa: E402  extract, graph (issue 7)
+app.registered_commands += extract_app.registered_commands
+
 if __name__ == "__main__":
     app()
