@@ -233,6 +233,8 @@ class Outputs:
     def __init__(self, out: TextIO, csv_path: Optional[Path] = None, html_dir: Optional[Path] = None,
                  keep_for_graph: bool = False):
         self.out = out
+        if csv_path:
+            csv_path.parent.mkdir(parents=True, exist_ok=True)
         self.csv_file = csv_path.open("w", encoding="utf-8", newline="") if csv_path else None
         self.csv = csv.writer(self.csv_file) if self.csv_file else None
         if self.csv:
