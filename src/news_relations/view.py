@@ -12,6 +12,7 @@ from .pipeline.aliases import evidence_span, get_triples
 
 ARC_COLOR = "#d81b60"
 LABEL_COLOR = "#1e88e5"
+CONTEXT = 2  # plain tokens shown before the first and after the last argument of a passage
 MAX_GAP = 5  # plain words kept between entities before the run is shortened with an ellipsis
 ENT_COLORS = {"ROLE": "#b2dfdb", "NORP": "#c887fb"}
 STYLE = f"""
@@ -44,11 +45,15 @@ def _shorten(words: List[dict], max_gap: int) -> List[dict]:
 
 def arc_diagram(doc: Doc, span: Tuple[int, int], relations: Sequence[Relation], max_gap: int = MAX_GAP) -> dict:
     """displaCy manual "dep" data for one passage: entities as one word tagged with the label, long plain runs shortened, one arc per relation."""
-    passage = doc.char_span(span[0], span[1], alignment_mode="expand")
-    ent_at = {e.start: e for e in doc.ents if passage.start <= e.start and e.end <= passage.end}
+    sentences = doc.char_span(span[0], span[1], alignment_mode="expand")
+    args = [arg for rel in relations for arg in (rel.head, rel.tail)]
+    # From the first argument to the last, with CONTEXT words either side inside the sentences.
+    first = max(sentences.start, min(a.start for a in args) - CONTEXT) if args else sentences.start
+    last = min(sentences.end, max(a.end for a in args) + CONTEXT) if args else sentences.end
+    ent_at = {e.start: e for e in doc.ents if first <= e.start and e.end <= last}
     words, index, run = [], {}, []
-    i = passage.start
-    while i < passage.end:
+    i = first
+    while i < last:
         if i in ent_at:
             words += _shorten(run, max_gap)
             run = []
