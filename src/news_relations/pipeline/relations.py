@@ -12,7 +12,18 @@ from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
 from ..docs import Relation, get_relations, set_relations
-from ..ml.relation_model import BREAK_BUCKETS, DISTANCE_BUCKETS, N_CANDIDATE_COLUMNS, bucket
+from ..ml.relation_model import (
+    BETWEEN,
+    BETWEEN_BUCKETS,
+    BETWEEN_HEAD_TYPE,
+    BETWEEN_TAIL_TYPE,
+    BREAK_BUCKETS,
+    BREAKS,
+    DIST,
+    DISTANCE_BUCKETS,
+    N_CANDIDATE_COLUMNS,
+    bucket,
+)
 from ..schema import LabelScheme
 from ..scoring import score_relations
 
@@ -22,6 +33,7 @@ DEFAULT_MODEL = """
 hidden_width = 128
 dropout = 0.1
 n_entity_types = 6
+context_window = 3
 
 [model.tok2vec]
 @architectures = "spacy.HashEmbedCNN.v2"
@@ -76,6 +88,7 @@ class RelationExtractor(TrainablePipe):
             "max_distance": int(max_distance),
             "negative_ratio": float(negative_ratio),
         }
+        self._cache: Dict[tuple, object] = {}
 
     @property
     def labels(self) -> Tuple[str, ...]:
@@ -97,30 +110,40 @@ class RelationExtractor(TrainablePipe):
     # -- candidates ---------------------------------------------------------------------------
     def candidates(self, doc: Doc, spans: Optional[Sequence[Span]] = None) -> numpy.ndarray:
         """Rows (see ml.relation_model) for each ordered pair within the window that the scheme allows."""
-        spans = sorted(doc.ents if spans is None else spans, key=lambda s: s.start)
         type_ids = {label: i for i, label in enumerate(self.cfg["entity_labels"])}
-        spans = [s for s in spans if s.label_ in type_ids]
-        if len(spans) < 2:
+        ents = sorted(((s.start, s.end, s.label_) for s in (doc.ents if spans is None else spans)), key=lambda e: e[0])
+        ents = [(start, end, type_ids[label]) for start, end, label in ents if label in type_ids]
+        if len(ents) < 2:
             return numpy.zeros((0, N_CANDIDATE_COLUMNS), dtype="i")
-        allowed = self._allowed_type_pairs()
-        breaks = numpy.concatenate([[0], numpy.cumsum([t.text in SENTENCE_END or "\n" in t.text for t in doc])])
+        allowed = self._allowed_type_ids()
+        breaks = _sentence_breaks(doc)
         max_distance = self.cfg["max_distance"]
+        # Per type id, how many of the first k entities carry it: entities of a type between two others.
+        types = numpy.asarray([e[2] for e in ents])
+        seen = numpy.concatenate([numpy.zeros((1, len(type_ids)), dtype="i"), numpy.cumsum(types[:, None] == numpy.arange(len(type_ids)), axis=0)]).tolist()
         rows = []
-        for i, first in enumerate(spans):
-            for second in islice(spans, i + 1, None):
-                gap = second.start - first.end
+        n = len(ents)
+        for i in range(n):
+            first_start, first_end, first_type = first = ents[i]
+            for j in range(i + 1, n):
+                second_start, second_end, second_type = second = ents[j]
+                gap = second_start - first_end
                 if gap > max_distance:
                     break
                 gap = max(gap, 0)
-                n_breaks = breaks[max(second.start, first.end)] - breaks[first.end]
-                for head, tail in ((first, second), (second, first)):
-                    if (head.label_, tail.label_) in allowed:
-                        rows.append((head.start, head.end, tail.start, tail.end, type_ids[head.label_], type_ids[tail.label_], gap, n_breaks))
+                n_breaks = breaks[max(second_start, first_end)] - breaks[first_end]
+                for head, tail, head_first in ((first, second, 1), (second, first, 0)):
+                    if (head[2], tail[2]) in allowed:
+                        same_head = seen[j][head[2]] - seen[i + 1][head[2]]
+                        same_tail = seen[j][tail[2]] - seen[i + 1][tail[2]]
+                        rows.append((head[0], head[1], tail[0], tail[1], head[2], tail[2], gap, n_breaks, j - i - 1, same_head, same_tail, head_first))
         if not rows:
             return numpy.zeros((0, N_CANDIDATE_COLUMNS), dtype="i")
         cands = numpy.asarray(rows, dtype="i")
-        cands[:, 6] = bucket(cands[:, 6], DISTANCE_BUCKETS)
-        cands[:, 7] = bucket(cands[:, 7], BREAK_BUCKETS)
+        cands[:, DIST] = bucket(cands[:, DIST], DISTANCE_BUCKETS)
+        cands[:, BREAKS] = bucket(cands[:, BREAKS], BREAK_BUCKETS)
+        for col in (BETWEEN, BETWEEN_HEAD_TYPE, BETWEEN_TAIL_TYPE):
+            cands[:, col] = bucket(cands[:, col], BETWEEN_BUCKETS)
         return cands
 
     def _allowed_type_pairs(self) -> frozenset:
@@ -128,16 +151,31 @@ class RelationExtractor(TrainablePipe):
         labels = self.cfg["entity_labels"]
         return frozenset((h, t) for h in labels for t in labels if self.scheme.can_relate(h, t))
 
+    def _allowed_type_ids(self) -> frozenset:
+        """Ordered (head type id, tail type id) pairs that some relation label allows (cached per label set)."""
+        key = ("type_pairs", tuple(self.cfg["entity_labels"]))
+        if key not in self._cache:
+            ids = {label: i for i, label in enumerate(self.cfg["entity_labels"])}
+            self._cache[key] = frozenset((ids[h], ids[t]) for h, t in self._allowed_type_pairs())
+        return self._cache[key]
+
+    def _label_table(self) -> numpy.ndarray:
+        """allowed[head type, tail type, label] = 1.0 where the scheme allows it (cached per label set)."""
+        ent_labels = self.cfg["entity_labels"]
+        key = ("labels", tuple(ent_labels), self.labels)
+        if key not in self._cache:
+            allowed = numpy.zeros((len(ent_labels), len(ent_labels), len(self.labels)), dtype="float32")
+            for k, label in enumerate(self.labels):
+                rtype = self.scheme.relation_type(label)
+                for h, head in enumerate(ent_labels):
+                    for t, tail in enumerate(ent_labels):
+                        allowed[h, t, k] = float(rtype is not None and rtype.allows(head, tail))
+            self._cache[key] = allowed
+        return self._cache[key]
+
     def label_mask(self, cands: numpy.ndarray) -> numpy.ndarray:
         """1 where the scheme allows the label for the pair's argument types, else 0."""
-        ent_labels = self.cfg["entity_labels"]
-        allowed = numpy.zeros((len(ent_labels), len(ent_labels), len(self.labels)), dtype="float32")
-        for h, head in enumerate(ent_labels):
-            for t, tail in enumerate(ent_labels):
-                for k, label in enumerate(self.labels):
-                    rtype = self.scheme.relation_type(label)
-                    allowed[h, t, k] = float(rtype is not None and rtype.allows(head, tail))
-        return allowed[cands[:, 4], cands[:, 5]]
+        return self._label_table()[cands[:, 4], cands[:, 5]]
 
     # -- prediction ---------------------------------------------------------------------------
     def predict(self, docs: Iterable[Doc]) -> Tuple[List[numpy.ndarray], Floats2d]:
@@ -160,9 +198,9 @@ class RelationExtractor(TrainablePipe):
             offset += len(doc_cands)
             doc_scores = self._exclusive(doc_scores)
             relations = []
-            for row, k in zip(*numpy.nonzero(doc_scores >= thresholds)):
-                hs, he, ts, te, ht, tt = (int(v) for v in doc_cands[row, :6])
-                relations.append(Relation(Span(doc, hs, he, label=ent_labels[ht]), self.labels[k], Span(doc, ts, te, label=ent_labels[tt]), float(doc_scores[row, k])))
+            rows, ks = numpy.nonzero(doc_scores >= thresholds)
+            for (hs, he, ts, te, ht, tt), k, score in zip(doc_cands[rows, :6].tolist(), ks.tolist(), doc_scores[rows, ks].tolist()):
+                relations.append(Relation(Span(doc, hs, he, label=ent_labels[ht]), self.labels[k], Span(doc, ts, te, label=ent_labels[tt]), score))
             set_relations(doc, relations)
 
     def _exclusive(self, scores: numpy.ndarray) -> numpy.ndarray:
@@ -197,9 +235,10 @@ class RelationExtractor(TrainablePipe):
             if head is not None and tail is not None and rel.label in self.labels:
                 gold.setdefault((head.start, head.end, tail.start, tail.end), set()).add(self.labels.index(rel.label))
         truth = numpy.zeros((len(cands), len(self.labels)), dtype="float32")
-        for row, cand in enumerate(cands):
-            for k in gold.get(tuple(int(v) for v in cand[:4]), ()):
-                truth[row, k] = 1.0
+        if gold:
+            for row, cand in enumerate(cands[:, :4].tolist()):
+                for k in gold.get(tuple(cand), ()):
+                    truth[row, k] = 1.0
         return truth
 
     def _training_instances(self, examples: Sequence[Example]) -> Tuple[List[numpy.ndarray], numpy.ndarray]:
@@ -282,6 +321,17 @@ class RelationExtractor(TrainablePipe):
         doc = eg.predicted.copy()
         doc.ents = self._gold_spans(Example(doc, eg.reference))
         return doc
+
+
+def _sentence_breaks(doc: Doc) -> numpy.ndarray:
+    """Cumulative count of sentence-ending tokens (., !, ? or containing a newline) before each token index."""
+    if len(doc) == 0:
+        return numpy.zeros(1, dtype="int64")
+    orths = doc.to_array("ORTH")
+    unique, inverse = numpy.unique(orths, return_inverse=True)
+    strings = doc.vocab.strings
+    is_break = numpy.asarray([(text in SENTENCE_END or "\n" in text) for text in (strings[int(orth)] for orth in unique)], dtype="int64")
+    return numpy.concatenate([[0], numpy.cumsum(is_break[inverse.reshape(-1)])])
 
 
 def _sigmoid(x: numpy.ndarray) -> numpy.ndarray:
