@@ -1,5 +1,6 @@
 """The built wheel installs into a fresh venv (spaCy only, no project source) and returns relations."""
 import json
+import os
 import subprocess
 import sys
 import venv
@@ -23,12 +24,19 @@ def test_wheel_installs_and_loads_in_fresh_venv(tiny_model, tmp_path):
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True)
-    out = subprocess.run([str(python), "-c", PROBE], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
+    # A fresh venv: nothing of the project importable, not even through PYTHONPATH.
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([str(python), "-c", PROBE], check=True, capture_output=True, text=True, cwd=tmp_path, env=clean).stdout
     result = json.loads(out.strip().splitlines()[-1])
     assert result["pipeline"] == ["tok2vec", "ner", "relation_extractor", "alias_clusters"]
     assert isinstance(result["relations"], list)
     assert not any(m.startswith("torch") for m in result["modules"])
     assert "en_news_relations.news_relations" in result["modules"] and "news_relations" not in result["modules"]
+    cli = subprocess.run([str(python), "-m", "en_news_relations", "extract", "-"], input="Halimov joined Islamic State in Syria.",
+                         capture_output=True, text=True, cwd=tmp_path, env=clean)
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["id"] == "stdin" and "1 documents" in cli.stderr
+    assert (env_dir / "bin" / "en_news_relations").exists()  # the console script
     meta = json.loads(Path(next((tmp_path / "packages").glob("en_news_relations-0.0.1/meta.json"))).read_text())
     assert meta["requirements"] == [r for r in meta["requirements"] if not r.startswith("news")]
     assert "label_scheme" in meta and meta["license"] == "MIT"

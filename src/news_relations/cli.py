@@ -255,6 +255,8 @@ def evaluate_cmd(
     typer.echo(table)
 
 
+from .extract import app as extract_app  # noqa: E402  extract, graph (issue 7)
+app.registered_commands += extract_app.registered_commands
 from . import bench_cli  # noqa: E402,F401  (registers `benchmark` and `time-workflow`)
 
 if __name__ == "__main__":

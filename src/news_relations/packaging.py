@@ -37,6 +37,7 @@ def model_card(meta: dict, metrics_markdown: List[str], examples: Dict[str, str]
         'doc = nlp("Colonel Gulmurod Halimov, the former head of Tajikistan\'s special forces, joined Islamic State.")',
         "print([(e.text, e.label_) for e in doc.ents])",
         "for rel in doc._.relations:", "    print(rel.head.text, rel.label, rel.tail.text, round(rel.score, 2))", "```", "",
+        *cli_usage(f"{meta['lang']}_{meta['name']}"),
         "## Label scheme", "", "| entity label | relation | head → tail | example |", "|---|---|---|---|",
     ]
     lines += [f"| {label} | | | {examples.get(label, '')} |" for label in scheme["entity_labels"]]
@@ -59,6 +60,26 @@ def model_card(meta: dict, metrics_markdown: List[str], examples: Dict[str, str]
     return "\n".join(lines) + "\n"
 
 
+def cli_usage(package: str) -> List[str]:
+    """The model card's command-line section: extraction to JSONL, CSV, graph and HTML views."""
+    return [
+        "## Command line", "",
+        f"The package carries an extraction command: `python -m {package} extract` (or the `{package}` script).", "",
+        "```bash",
+        f"python -m {package} extract articles/ -o records.jsonl            # a directory of .txt files",
+        f"python -m {package} extract news.jsonl --text-field body --id-field url -o records.jsonl",
+        f"cat article.txt | python -m {package} extract - > records.jsonl",
+        f"python -m {package} extract articles/ -o records.jsonl --csv triples.csv --graph graph/ --html views/",
+        f"python -m {package} graph records.jsonl graph/                    # graph.graphml, nodes.csv, edges.csv",
+        "```", "",
+        "Each JSONL record holds the document `id`, its `entities` (text, label, character offsets, cluster id), "
+        "`clusters` (canonical name, label, mentions), mention-level `relations` and entity-level `triples` "
+        "with evidence offsets. A summary (documents, words, seconds, entities, relations) goes to stderr. "
+        "`--graph` needs `pip install networkx`; `--dask-workers N` or `--scheduler tcp://HOST:8786` runs on Dask "
+        "(`pip install dask[distributed]`).", "",
+    ]
+
+
 def vendor_code(package_root: Path, model_name: str) -> Path:
     """Copy this package into the generated model package and import it from its __init__.py."""
     target = package_root / model_name / VENDOR_NAME
@@ -67,7 +88,7 @@ def vendor_code(package_root: Path, model_name: str) -> Path:
     shutil.copytree(PACKAGE_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     init_py = package_root / model_name / "__init__.py"
     text = init_py.read_text(encoding="utf-8")
-    line = f"from . import {VENDOR_NAME}  # registers the custom components and Doc extensions\n"
+    line = VENDOR_IMPORT
     if line not in text:
         text = text.replace("from spacy.util import load_model_from_init_py, get_model_meta\n",
                             "from spacy.util import load_model_from_init_py, get_model_meta\n" + line)
@@ -82,8 +103,44 @@ def vendor_code(package_root: Path, model_name: str) -> Path:
     setup = setup.replace("packages=[model_name],", "packages=[model_name] + [model_name + '.' + p for p in find_packages(model_name)],")
     if "find_packages" not in setup.split("setup(")[0]:
         setup = setup.replace("from setuptools import setup", "from setuptools import setup, find_packages", 1)
-    setup_py.write_text(setup, encoding="utf-8")
+    setup_py.write_text(add_console_script(setup), encoding="utf-8")
+    (package_root / model_name / "__main__.py").write_text(MAIN_PY.replace("PACKAGE", model_name), encoding="utf-8")
     return target
+
+
+# Where the project's own package is installed too (a developer's venv), its spaCy entry points register the
+# same factories first and a second copy would clash (spaCy E004): the model then uses that package.
+VENDOR_IMPORT = f"""try:  # the project's package, when installed beside the model, registers the same components
+    import {VENDOR_NAME} as code
+except ImportError:  # otherwise the copy carried in this wheel; registers the components and Doc extensions
+    from . import {VENDOR_NAME} as code
+"""
+MAIN_PY = '''"""`python -m PACKAGE extract ...` (and the console script of the same name): the extraction CLI of this model."""
+import importlib
+
+from . import code
+
+app = importlib.import_module(code.__name__ + ".extract").app
+
+
+def main() -> None:
+    """Run the extraction command line with this package as the default model."""
+    app(prog_name=__package__)
+
+
+if __name__ == "__main__":
+    main()
+'''
+SPACY_ENTRY_POINTS = "entry_points={'spacy_models': ['{m} = {m}'.format(m=model_name)]}"
+
+
+def add_console_script(setup: str) -> str:
+    """Add a console script named like the model package to spaCy's generated setup.py (unchanged if its entry_points differ)."""
+    if "console_scripts" in setup or SPACY_ENTRY_POINTS not in setup:
+        return setup
+    scripts = ("entry_points={'spacy_models': ['{m} = {m}'.format(m=model_name)], "
+               "'console_scripts': ['{m} = {m}.__main__:main'.format(m=model_name)]}")
+    return setup.replace(SPACY_ENTRY_POINTS, scripts, 1)
 
 
 def build_wheel(package_root: Path) -> Path:
