@@ -88,8 +88,10 @@ def cluster_mentions(doc: Doc, mentions: Sequence[Span], labels: Iterable[str]) 
             union(by_name[key], i)
         else:
             by_name[key] = i
-    for i, m in enumerate(mentions):
-        for j in _alias_targets(doc, mentions, i):
+    lookup = _alias_lookup(mentions)
+    for i in range(len(mentions)):
+        j = _alias_target(doc, mentions, i, lookup)
+        if j is not None:
             union(j, i)
     groups: Dict[int, List[Span]] = {}
     for i, m in enumerate(mentions):
@@ -97,27 +99,33 @@ def cluster_mentions(doc: Doc, mentions: Sequence[Span], labels: Iterable[str]) 
     return list(groups.values())
 
 
-def _alias_targets(doc: Doc, mentions: Sequence[Span], i: int) -> List[int]:
-    """Indices of longer mentions that mention i abbreviates (nearest preceding first)."""
+def _alias_lookup(mentions: Sequence[Span]) -> Dict[Tuple, List[int]]:
+    """Index of mentions by (label, last k words) for k < their length, and by (label, initials)."""
+    lookup: Dict[Tuple, List[int]] = {}
+    for j, m in enumerate(mentions):
+        words = normalize(m.text).split()
+        for k in range(1, len(words)):
+            lookup.setdefault((m.label_, "tail", tuple(words[-k:])), []).append(j)
+        lookup.setdefault((m.label_, "initials", initials(m.text)), []).append(j)
+    return lookup
+
+
+def _alias_target(doc: Doc, mentions: Sequence[Span], i: int, lookup: Dict[Tuple, List[int]]) -> Optional[int]:
+    """The longer mention that mention i abbreviates: nearest preceding first, then nearest following."""
     m = mentions[i]
-    words = normalize(m.text).split()
-    targets = []
-    order = list(range(i - 1, -1, -1)) + list(range(i + 1, len(mentions)))
-    for j in order:
-        other = mentions[j]
-        if other.label_ != m.label_ or len(other) <= len(m):
-            continue
-        other_words = normalize(other.text).split()
-        if m.label_ == "PERSON" and other_words[-len(words):] == words:
-            targets.append(j)
-            break
-        if is_acronym(m.text) and initials(other.text) == m.text.replace(".", "").upper():
-            targets.append(j)
-            break
-        if is_acronym(m.text) and _in_parentheses_after(doc, other, m):
-            targets.append(j)
-            break
-    return targets
+    found: List[int] = []
+    if m.label_ == "PERSON":
+        found += lookup.get((m.label_, "tail", tuple(normalize(m.text).split())), [])
+    if is_acronym(m.text):
+        found += lookup.get((m.label_, "initials", m.text.replace(".", "").upper()), [])
+        if i > 0 and mentions[i - 1].label_ == m.label_ and _in_parentheses_after(doc, mentions[i - 1], m):
+            found.append(i - 1)
+    found = [j for j in found if j != i and len(mentions[j]) > len(m)]
+    before = [j for j in found if j < i]
+    after = [j for j in found if j > i]
+    if before:
+        return max(before)
+    return min(after) if after else None
 
 
 def _in_parentheses_after(doc: Doc, name: Span, acronym: Span) -> bool:
