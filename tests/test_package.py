@@ -25,7 +25,7 @@ def test_wheel_installs_and_loads_in_fresh_venv(tiny_model, tmp_path):
     subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True)
     out = subprocess.run([str(python), "-c", PROBE], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    assert result["pipeline"] == ["tok2vec", "ner", "relation_extractor"]
+    assert result["pipeline"] == ["tok2vec", "ner", "relation_extractor", "alias_clusters"]
     assert isinstance(result["relations"], list)
     assert not any(m.startswith("torch") for m in result["modules"])
     assert "en_news_relations.news_relations" in result["modules"] and "news_relations" not in result["modules"]

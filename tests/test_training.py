@@ -11,8 +11,8 @@ from news_relations.evaluation import evaluate_docs, summarize, tune_thresholds
 
 def test_training_run_reports_relation_scores(tiny_model):
     meta = json.loads((tiny_model / "meta.json").read_text())
-    assert meta["pipeline"] == ["tok2vec", "ner", "relation_extractor"]
-    for key in ("ents_f", "rel_micro_f", "rel_gold_micro_f"):
+    assert meta["pipeline"] == ["tok2vec", "ner", "relation_extractor", "alias_clusters"]
+    for key in ("ents_f", "rel_micro_f", "rel_gold_micro_f", "triple_f", "cluster_b3_f"):
         assert key in meta["performance"]
 
 

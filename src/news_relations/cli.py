@@ -4,12 +4,14 @@ from typing import List
 
 import typer
 
+from .cli_conll04 import conll04_app
 from .io.annotations import AnnotationError, Problem
 from .io.brat import read_brat_dir, write_brat
 from .io.inline import read_inline
 from .schema import get_scheme
 
 app = typer.Typer(help="News relations: corpus tools, conversion, evaluation.", no_args_is_help=True)
+app.add_typer(conll04_app, name="conll04")
 
 
 def _report(problems: List[Problem]) -> None:
@@ -109,6 +111,52 @@ def docbin_cmd(
     output.parent.mkdir(parents=True, exist_ok=True)
     DocBin(docs=docs, store_user_data=True).to_disk(output)
     typer.echo(f"wrote {len(docs)} document(s) to {output}")
+
+
+@app.command("explain")
+def explain_cmd(
+    model: Path = typer.Argument(..., help="Trained pipeline directory or package name"),
+    data: Path = typer.Argument(..., help=".spacy file with reference docs"),
+    output: Path = typer.Argument(..., help="Markdown report to write"),
+) -> None:
+    """Per document: gold entity-level triples, whether the pipeline found each, and why not."""
+    import spacy
+
+    from .evaluation import load_docs, triple_report
+
+    nlp = spacy.load(model)
+    parts, found, total = [], 0, 0
+    for ref in load_docs(nlp, data):
+        table, n_found, n_gold = triple_report(nlp, ref)
+        parts.append(f"### {ref.user_data.get('news_relations.doc_id', '')}\n\n{table}")
+        found, total = found + n_found, total + n_gold
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("\n".join(parts), encoding="utf-8")
+    typer.echo(f"recovered {found} of {total} gold triples; report in {output}")
+
+
+@app.command("ablation-table")
+def ablation_table_cmd(
+    directory: Path = typer.Argument(..., help="Directory with changes.json and ID-dev.json / ID-test.json metrics"),
+    output: Path = typer.Option(None, "--output", "-o", help="Write the Markdown table here"),
+) -> None:
+    """Markdown table of ablation runs: change -> dev and test F1 (NER, relations end to end and on gold entities)."""
+    import json
+
+    changes = json.loads((directory / "changes.json").read_text(encoding="utf-8"))
+    pct = lambda m, k: f"{100 * m[k]:.1f}" if k in m else "–"  # noqa: E731
+    lines = ["| run | change | dev NER F | dev rel F (e2e) | dev rel F (gold ents) | dev cross-sent. F (gold) | test rel F (e2e) | test triple F |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for run, change in changes.items():
+        dev_path, test_path = directory / f"{run}-dev.json", directory / f"{run}-test.json"
+        dev = json.loads(dev_path.read_text()) if dev_path.exists() else {}
+        test = json.loads(test_path.read_text()) if test_path.exists() else {}
+        lines.append(f"| {run} | {change} | {pct(dev, 'ents_f')} | {pct(dev, 'rel_micro_f')} | {pct(dev, 'rel_gold_micro_f')} | "
+                     f"{pct(dev, 'rel_gold_cross_micro_f')} | {pct(test, 'rel_micro_f')} | {pct(test, 'triple_f')} |")
+    table = "\n".join(lines) + "\n"
+    if output:
+        output.write_text(table, encoding="utf-8")
+    typer.echo(table)
 
 
 @app.command("stats")

@@ -17,9 +17,17 @@ def load_docs(nlp: Language, path: Path) -> List[Doc]:
     return list(DocBin().from_disk(path).get_docs(nlp.vocab))
 
 
-def evaluate_docs(nlp: Language, references: Sequence[Doc], batch_size: int = 32) -> Dict[str, object]:
+def reference_example(nlp: Language, reference: Doc, gold_tokens: bool = False) -> Example:
+    """An Example whose predicted doc is the reference text re-tokenized, or (gold_tokens) its own words."""
+    if gold_tokens:
+        words = [t.text for t in reference]
+        return Example(Doc(nlp.vocab, words=words, spaces=[bool(t.whitespace_) for t in reference]), reference)
+    return Example(nlp.make_doc(reference.text), reference)
+
+
+def evaluate_docs(nlp: Language, references: Sequence[Doc], batch_size: int = 32, gold_tokens: bool = False) -> Dict[str, object]:
     """spaCy's own evaluation: every component's scorer over the references."""
-    examples = [Example(nlp.make_doc(ref.text), ref) for ref in references]
+    examples = [reference_example(nlp, ref, gold_tokens) for ref in references]
     return nlp.evaluate(examples, batch_size=batch_size)
 
 
@@ -27,7 +35,7 @@ def summarize(scores: Dict[str, object]) -> Dict[str, object]:
     """The figures the reports show, from nlp.evaluate's scores."""
     keys = ("ents_p", "ents_r", "ents_f", "rel_micro_p", "rel_micro_r", "rel_micro_f", "rel_macro_f",
             "rel_cross_micro_f", "rel_gold_micro_p", "rel_gold_micro_r", "rel_gold_micro_f", "rel_gold_macro_f",
-            "rel_gold_cross_micro_f", "speed")
+            "rel_gold_cross_micro_f", "triple_p", "triple_r", "triple_f", "cluster_b3_p", "cluster_b3_r", "cluster_b3_f", "speed")
     out = {k: scores[k] for k in keys if k in scores}
     for k in ("ents_per_type", "rel_f_per_type", "rel_gold_f_per_type"):
         if k in scores:
@@ -54,11 +62,11 @@ def metrics_markdown(metrics: Dict[str, object], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def gold_entity_scores(nlp: Language, references: Sequence[Doc], component: str) -> Tuple[numpy.ndarray, numpy.ndarray]:
+def gold_entity_scores(nlp: Language, references: Sequence[Doc], component: str, gold_tokens: bool = False) -> Tuple[numpy.ndarray, numpy.ndarray]:
     """Scores and 0/1 truth of every candidate and label, the relation component run on gold entities."""
     pipe = nlp.get_pipe(component)
     all_scores, all_truth = [], []
-    examples = [Example(nlp.make_doc(ref.text), ref) for ref in references]
+    examples = [reference_example(nlp, ref, gold_tokens) for ref in references]
     docs = list(nlp.pipe((eg.predicted for eg in examples), disable=[component]))
     for doc, eg in zip(docs, examples):
         gold_eg = Example(doc, eg.reference)
@@ -92,10 +100,10 @@ def best_thresholds(scores: numpy.ndarray, truth: numpy.ndarray, labels: Sequenc
     return chosen
 
 
-def tune_thresholds(nlp: Language, references: Sequence[Doc], component: str = "relation_extractor") -> Dict[str, float]:
+def tune_thresholds(nlp: Language, references: Sequence[Doc], component: str = "relation_extractor", gold_tokens: bool = False) -> Dict[str, float]:
     """Set the component's per-label thresholds to those that maximise F1 on these documents."""
     pipe = nlp.get_pipe(component)
-    scores, truth = gold_entity_scores(nlp, references, component)
+    scores, truth = gold_entity_scores(nlp, references, component, gold_tokens)
     thresholds = best_thresholds(scores, truth, pipe.labels)
     pipe.set_thresholds(thresholds)
     return thresholds
@@ -104,3 +112,39 @@ def tune_thresholds(nlp: Language, references: Sequence[Doc], component: str = "
 def relation_count(docs: Iterable[Doc]) -> int:
     """Number of relations over the docs."""
     return sum(len(get_relations(d)) for d in docs)
+
+
+def triple_report(nlp: Language, reference: Doc) -> Tuple[str, int, int]:
+    """Markdown comparison of gold and predicted entity-level triples of one document, with miss reasons."""
+    from .docs import get_clusters
+    from .pipeline.aliases import canonical_name, complete_gold_clusters
+    from .scoring import mention_entities, triple_sets
+
+    predicted = nlp(reference.text)
+    labels = nlp.get_pipe("alias_clusters").labels if "alias_clusters" in nlp.pipe_names else ["PERSON", "ORG", "GPE", "LOC", "NORP"]
+    pred, gold = triple_sets(predicted, reference, labels)
+    clusters = complete_gold_clusters(reference, get_clusters(reference), labels)
+    ids = mention_entities(reference, clusters, labels)
+    names = {("c", k): canonical_name(c) for k, c in enumerate(clusters)}
+    predicted_spans = {(e.start_char, e.end_char, e.label_) for e in predicted.ents}
+    gold_rel = {(ids[(r.head.start_char, r.head.end_char)], r.label, ids[(r.tail.start_char, r.tail.end_char)]): r for r in get_relations(reference)}
+    lines = ["| gold triple | found | why missed |", "|---|---|---|"]
+    for key in sorted(gold, key=str):
+        rel = gold_rel[key]
+        head = names.get(key[0], rel.head.text)
+        tail = names.get(key[2], rel.tail.text)
+        reason = "" if key in pred else _miss_reason(rel, predicted_spans)
+        lines.append(f"| {head} — {key[1]} — {tail} | {'yes' if key in pred else 'no'} | {reason} |")
+    found = len(gold & pred)
+    extra = len(pred - gold)
+    lines.append("")
+    lines.append(f"Recovered {found} of {len(gold)} gold triples; {extra} predicted triple(s) not in the gold set.")
+    return "\n".join(lines) + "\n", found, len(gold)
+
+
+def _miss_reason(rel, predicted_spans) -> str:
+    """Why a gold relation was not predicted: an argument entity missed by ner, else the classifier."""
+    missing = [s.text for s in (rel.head, rel.tail) if (s.start_char, s.end_char, s.label_) not in predicted_spans]
+    if missing:
+        return "ner missed " + ", ".join(f"'{m}'" for m in missing)
+    return "both entities found; relation score under threshold"

@@ -8,11 +8,14 @@ from thinc.api import Linear, Model, Relu, chain
 from thinc.types import Floats2d, Ints2d
 
 # Columns of a candidate row: head start/end, tail start/end (token offsets), head and tail type ids,
-# token-distance bucket, sentence-break bucket.
-HS, HE, TS, TE, HTYPE, TTYPE, DIST, BREAKS = range(8)
-N_CANDIDATE_COLUMNS = 8
+# token-distance bucket, sentence-break bucket, bucket of entities between (all; of the head's label;
+# of the tail's label), head-first flag.
+HS, HE, TS, TE, HTYPE, TTYPE, DIST, BREAKS, BETWEEN, BETWEEN_HEAD_TYPE, BETWEEN_TAIL_TYPE, HEAD_FIRST = range(12)
+N_CANDIDATE_COLUMNS = 12
 DISTANCE_BUCKETS = (0, 1, 2, 3, 4, 6, 9, 14, 21, 32, 48, 72)
 BREAK_BUCKETS = (0, 1, 2, 3)
+BETWEEN_BUCKETS = (0, 1, 2, 3, 5, 8)
+N_POOLED = 7  # head, tail, gap, and the left and right context of head and tail
 
 PairInput = Tuple[List[Doc], List[Ints2d]]
 
@@ -23,9 +26,9 @@ def bucket(values: numpy.ndarray, edges: Tuple[int, ...]) -> numpy.ndarray:
 
 
 @registry.architectures("news_relations.RelationClassifier.v1")
-def build_relation_classifier(tok2vec: Model[List[Doc], List[Floats2d]], hidden_width: int = 128, dropout: float = 0.1, n_entity_types: int = 6) -> Model[PairInput, Floats2d]:
-    """Pair features (head, tail and between-span means, types, distance) -> ReLU layer -> label logits."""
-    features = pair_features(tok2vec, n_entity_types)
+def build_relation_classifier(tok2vec: Model[List[Doc], List[Floats2d]], hidden_width: int = 128, dropout: float = 0.1, n_entity_types: int = 6, context_window: int = 3) -> Model[PairInput, Floats2d]:
+    """Pair features (means of head, tail, gap and argument contexts; types, distance) -> ReLU -> label logits."""
+    features = pair_features(tok2vec, n_entity_types, context_window)
     output_layer = Linear()
     model = chain(features, Relu(nO=hidden_width, dropout=dropout), output_layer)
     model.set_ref("tok2vec", tok2vec)
@@ -34,15 +37,15 @@ def build_relation_classifier(tok2vec: Model[List[Doc], List[Floats2d]], hidden_
     return model
 
 
-def pair_features(tok2vec: Model[List[Doc], List[Floats2d]], n_entity_types: int) -> Model[PairInput, Floats2d]:
-    """Per candidate: mean vectors of head, tail and the tokens between them, plus one-hot features."""
+def pair_features(tok2vec: Model[List[Doc], List[Floats2d]], n_entity_types: int, context_window: int = 3) -> Model[PairInput, Floats2d]:
+    """Per candidate: mean vectors of head, tail, the gap and `context_window` tokens around each argument, plus one-hots."""
     return Model(
         "pair_features",
         _pair_features_forward,
         init=_init_pair_features,
         layers=[tok2vec],
         dims={"nO": None},
-        attrs={"n_types": n_entity_types},
+        attrs={"n_types": n_entity_types, "context_window": context_window},
     )
 
 
@@ -53,7 +56,8 @@ def _init_pair_features(model: Model, X=None, Y=None) -> Model:
     else:
         tok2vec.initialize()
     width = tok2vec.get_dim("nO")
-    model.set_dim("nO", 3 * width + 2 * model.attrs["n_types"] + len(DISTANCE_BUCKETS) + len(BREAK_BUCKETS))
+    n_one_hot = 2 * model.attrs["n_types"] + len(DISTANCE_BUCKETS) + len(BREAK_BUCKETS) + 3 * len(BETWEEN_BUCKETS) + 2
+    model.set_dim("nO", N_POOLED * width + n_one_hot)
     return model
 
 
@@ -66,16 +70,17 @@ def _pair_features_forward(model: Model, X: PairInput, is_train: bool) -> Tuple[
     n_tokens = sum(lengths)
     width = model.layers[0].get_dim("nO")
     starts = numpy.cumsum([0] + lengths[:-1])
-    rows = [c for c in candidates]
-    cands = numpy.concatenate([numpy.asarray(c).reshape(-1, N_CANDIDATE_COLUMNS) for c in rows] or [numpy.zeros((0, N_CANDIDATE_COLUMNS), "i")])
+    rows = [numpy.asarray(c).reshape(-1, N_CANDIDATE_COLUMNS) for c in candidates]
+    cands = numpy.concatenate(rows or [numpy.zeros((0, N_CANDIDATE_COLUMNS), "i")])
     shift = numpy.concatenate([numpy.full(len(c), s) for c, s in zip(rows, starts)] or [numpy.zeros(0)]).astype("i")
+    doc_end = numpy.concatenate([numpy.full(len(c), s + n) for c, s, n in zip(rows, starts, lengths)] or [numpy.zeros(0)]).astype("i")
     if cands.shape[0] == 0:
         def backprop_empty(dY: Floats2d):
             return backprop_tok2vec([ops.alloc2f(n, width) for n in lengths])
         return ops.alloc2f(0, model.get_dim("nO")), backprop_empty
     flat = ops.flatten(tokvecs) if n_tokens else ops.alloc2f(0, width)
     cumsum = xp.concatenate([xp.zeros((1, width), dtype="float64"), xp.cumsum(flat.astype("float64"), axis=0)])
-    spans = _pooled_spans(cands, shift)
+    spans = _pooled_spans(cands, shift, doc_end, model.attrs["context_window"])
     pooled = []
     for start, end in spans:
         s, e = ops.asarray1i(start), ops.asarray1i(end)
@@ -97,20 +102,23 @@ def _pair_features_forward(model: Model, X: PairInput, is_train: bool) -> Tuple[
     return output, backprop
 
 
-def _pooled_spans(cands: numpy.ndarray, shift: numpy.ndarray) -> List[Tuple[numpy.ndarray, numpy.ndarray]]:
-    """Global token ranges of head, tail and the gap between them (empty where they touch)."""
+def _pooled_spans(cands: numpy.ndarray, shift: numpy.ndarray, doc_end: numpy.ndarray, window: int) -> List[Tuple[numpy.ndarray, numpy.ndarray]]:
+    """Global token ranges: head, tail, the gap between them, and the context left and right of each."""
     hs, he, ts, te = (cands[:, col] + shift for col in (HS, HE, TS, TE))
     head_first = hs < ts
     gap_start = numpy.where(head_first, he, te)
     gap_end = numpy.maximum(numpy.where(head_first, ts, hs), gap_start)
-    return [(hs, he), (ts, te), (gap_start, gap_end)]
+    left = lambda s: numpy.maximum(s - window, shift)  # noqa: E731
+    right = lambda e: numpy.minimum(e + window, doc_end)  # noqa: E731
+    return [(hs, he), (ts, te), (gap_start, gap_end), (left(hs), hs), (he, right(he)), (left(ts), ts), (te, right(te))]
 
 
 def _one_hot_features(cands: numpy.ndarray, n_types: int) -> numpy.ndarray:
     """One-hot head type, tail type, distance bucket and sentence-break bucket."""
     n = cands.shape[0]
     blocks = []
-    for col, size in ((HTYPE, n_types), (TTYPE, n_types), (DIST, len(DISTANCE_BUCKETS)), (BREAKS, len(BREAK_BUCKETS))):
+    for col, size in ((HTYPE, n_types), (TTYPE, n_types), (DIST, len(DISTANCE_BUCKETS)), (BREAKS, len(BREAK_BUCKETS)), (BETWEEN, len(BETWEEN_BUCKETS)),
+                      (BETWEEN_HEAD_TYPE, len(BETWEEN_BUCKETS)), (BETWEEN_TAIL_TYPE, len(BETWEEN_BUCKETS)), (HEAD_FIRST, 2)):
         block = numpy.zeros((n, size), dtype="float32")
         block[numpy.arange(n), numpy.clip(cands[:, col], 0, size - 1)] = 1.0
         blocks.append(block)

@@ -6,7 +6,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 
-from ..docs import Relation, get_clusters, get_relations, set_clusters
+from ..docs import Relation, get_clusters, get_relations, set_clusters, set_relations
 
 TRIPLES_KEY = "news_relations.triples"
 STOPWORDS = frozenset({"of", "the", "for", "and", "al", "el", "de", "du", "des", "la", "le", "wal", "in", "on", "at", "to", "a"})
@@ -177,6 +177,24 @@ def entity_index(doc: Doc, clusters: Sequence[Sequence[Span]]) -> Dict[Tuple[int
     return {(s.start, s.end): k for k, cluster in enumerate(clusters) for s in cluster}
 
 
+def entity_key(index: Dict[Tuple[int, int], int], span: Span):
+    """The entity a mention belongs to: its cluster number, or the mention itself when unclustered."""
+    k = index.get((span.start, span.end))
+    return k if k is not None else ("m", span.start)
+
+
+def one_relation_per_entity_pair(relations: Sequence[Relation], clusters: Sequence[Sequence[Span]], doc: Doc) -> List[Relation]:
+    """Keep, per (head entity, label, tail entity), the best-scoring mention pair (the annotation convention)."""
+    index = entity_index(doc, clusters)
+    best: Dict[Tuple, Relation] = {}
+    for rel in relations:
+        key = (entity_key(index, rel.head), rel.label, entity_key(index, rel.tail))
+        if key not in best or rel.score > best[key].score:
+            best[key] = rel
+    kept = set(map(id, best.values()))
+    return [r for r in relations if id(r) in kept]
+
+
 def build_triples(doc: Doc, relations: Sequence[Relation], clusters: Sequence[Sequence[Span]]) -> List[Triple]:
     """One triple per (head entity, label, tail entity): best score, evidence of that mention pair."""
     index = entity_index(doc, clusters)
@@ -202,26 +220,31 @@ def build_triples(doc: Doc, relations: Sequence[Relation], clusters: Sequence[Se
     "alias_clusters",
     assigns=["doc._.clusters", "doc._.triples"],
     requires=["doc.ents"],
-    default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "scorer": {"@scorers": "news_relations.triple_scorer.v1"}},
+    default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "dedupe_relations": True, "scorer": {"@scorers": "news_relations.triple_scorer.v1"}},
     default_score_weights={"triple_f": 0.0, "cluster_b3_f": 0.0},
 )
-def make_alias_clusters(nlp: Language, name: str, labels: List[str], scorer: Optional[Callable]) -> "AliasClusters":
+def make_alias_clusters(nlp: Language, name: str, labels: List[str], dedupe_relations: bool, scorer: Optional[Callable]) -> "AliasClusters":
     """Create the alias clustering step (rule-based, no weights)."""
-    return AliasClusters(name, labels=labels, scorer=scorer)
+    return AliasClusters(name, labels=labels, dedupe_relations=dedupe_relations, scorer=scorer)
 
 
 class AliasClusters:
     """Clusters named mentions of one entity and turns mention relations into entity-level triples."""
 
-    def __init__(self, name: str = "alias_clusters", *, labels: Sequence[str], scorer: Optional[Callable] = None):
+    def __init__(self, name: str = "alias_clusters", *, labels: Sequence[str], dedupe_relations: bool = True, scorer: Optional[Callable] = None):
         self.name = name
         self.labels = list(labels)
+        self.dedupe_relations = dedupe_relations
         self.scorer = scorer
 
     def __call__(self, doc: Doc) -> Doc:
         clusters = cluster_mentions(doc, list(doc.ents), self.labels)
         set_clusters(doc, clusters)
-        set_triples(doc, build_triples(doc, get_relations(doc), clusters))
+        relations = get_relations(doc)
+        if self.dedupe_relations:
+            relations = one_relation_per_entity_pair(relations, clusters, doc)
+            set_relations(doc, relations)
+        set_triples(doc, build_triples(doc, relations, clusters))
         return doc
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterable[Doc]:

@@ -12,7 +12,18 @@ from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
 from ..docs import Relation, get_relations, set_relations
-from ..ml.relation_model import BREAK_BUCKETS, DISTANCE_BUCKETS, N_CANDIDATE_COLUMNS, bucket
+from ..ml.relation_model import (
+    BETWEEN,
+    BETWEEN_BUCKETS,
+    BETWEEN_HEAD_TYPE,
+    BETWEEN_TAIL_TYPE,
+    BREAK_BUCKETS,
+    BREAKS,
+    DIST,
+    DISTANCE_BUCKETS,
+    N_CANDIDATE_COLUMNS,
+    bucket,
+)
 from ..schema import LabelScheme
 from ..scoring import score_relations
 
@@ -22,6 +33,7 @@ DEFAULT_MODEL = """
 hidden_width = 128
 dropout = 0.1
 n_entity_types = 6
+context_window = 3
 
 [model.tok2vec]
 @architectures = "spacy.HashEmbedCNN.v2"
@@ -106,6 +118,9 @@ class RelationExtractor(TrainablePipe):
         allowed = self._allowed_type_ids()
         breaks = _sentence_breaks(doc)
         max_distance = self.cfg["max_distance"]
+        # Per type id, how many of the first k entities carry it: entities of a type between two others.
+        types = numpy.asarray([e[2] for e in ents])
+        seen = numpy.concatenate([numpy.zeros((1, len(type_ids)), dtype="i"), numpy.cumsum(types[:, None] == numpy.arange(len(type_ids)), axis=0)]).tolist()
         rows = []
         n = len(ents)
         for i in range(n):
@@ -117,14 +132,18 @@ class RelationExtractor(TrainablePipe):
                     break
                 gap = max(gap, 0)
                 n_breaks = breaks[max(second_start, first_end)] - breaks[first_end]
-                for head, tail in ((first, second), (second, first)):
+                for head, tail, head_first in ((first, second, 1), (second, first, 0)):
                     if (head[2], tail[2]) in allowed:
-                        rows.append((head[0], head[1], tail[0], tail[1], head[2], tail[2], gap, n_breaks))
+                        same_head = seen[j][head[2]] - seen[i + 1][head[2]]
+                        same_tail = seen[j][tail[2]] - seen[i + 1][tail[2]]
+                        rows.append((head[0], head[1], tail[0], tail[1], head[2], tail[2], gap, n_breaks, j - i - 1, same_head, same_tail, head_first))
         if not rows:
             return numpy.zeros((0, N_CANDIDATE_COLUMNS), dtype="i")
         cands = numpy.asarray(rows, dtype="i")
-        cands[:, 6] = bucket(cands[:, 6], DISTANCE_BUCKETS)
-        cands[:, 7] = bucket(cands[:, 7], BREAK_BUCKETS)
+        cands[:, DIST] = bucket(cands[:, DIST], DISTANCE_BUCKETS)
+        cands[:, BREAKS] = bucket(cands[:, BREAKS], BREAK_BUCKETS)
+        for col in (BETWEEN, BETWEEN_HEAD_TYPE, BETWEEN_TAIL_TYPE):
+            cands[:, col] = bucket(cands[:, col], BETWEEN_BUCKETS)
         return cands
 
     def _allowed_type_pairs(self) -> frozenset:
