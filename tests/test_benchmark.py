@@ -73,6 +73,8 @@ def test_timings_from_outputs_uses_output_mtimes(tmp_path):
     rows = timings_from_outputs(tmp_path, "all")
     assert [r["step"] for r in rows] == ["first", "second", "third"]
     assert rows[0]["seconds"] is None and rows[1]["seconds"] == pytest.approx(60, abs=1) and rows[2]["seconds"] is None
+    os.utime(tmp_path / "o" / "a.txt", (now, now))
+    assert all(r["seconds"] is None for r in timings_from_outputs(tmp_path, "all"))
 
 
 def test_wheel_size_and_targets(tmp_path):

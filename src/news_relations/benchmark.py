@@ -253,6 +253,10 @@ def timings_from_outputs(project_dir: Path, workflow: str) -> List[Dict[str, obj
         seconds = end - previous if end is not None and previous is not None else None
         rows.append({"step": step, "seconds": seconds, "returncode": None, "ended_utc": None if end is None else time.strftime("%H:%M:%S", time.gmtime(end))})
         previous = end if end is not None else previous
+    if any(r["seconds"] is not None and r["seconds"] < 0 for r in rows):
+        # Outputs written out of workflow order (a step re-run alone, or a run in progress): no estimate.
+        for r in rows:
+            r["seconds"] = None
     return rows
 
 
@@ -316,7 +320,8 @@ def check_targets(results: Dict[str, object], targets: Targets) -> List[Dict[str
     share = results["components"].get(RELATION_PIPE, {}).get("share")
     exponent = results["exponents"].get(RELATION_PIPE)
     timings = results.get("workflow_timings")
-    minutes = sum(r["seconds"] or 0.0 for r in timings["steps"]) / 60 if timings else None
+    measured = [r["seconds"] for r in timings["steps"] if r["seconds"] is not None] if timings else []
+    minutes = sum(measured) / 60 if measured else None
     rows = [
         ("words/s, n_process=1 (best batch size: %d)" % best["batch_size"], ">=", targets.words_per_second, best["words_per_second"]),
         ("relation component share of pipeline time", "<=", targets.relation_share, share),
