@@ -3,6 +3,10 @@ import os
 import sys
 from pathlib import Path
 
+# Offline before anything imports huggingface_hub / transformers: nothing may come from a hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
 import numpy
 import pytest
 import spacy
@@ -17,9 +21,6 @@ from conftest import ROOT
 
 from news_relations.docs import get_relations
 from news_relations.ml.backbone import WEIGHTS_PACKAGES, backbone_path
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 TRF_CONFIG = ROOT / "configs" / "ner_rel_trf.cfg"
 # The backbone project.yml trains by default: the fact lives there, the test reads it.
@@ -43,7 +44,8 @@ def trf_trained(tmp_path_factory, team_docs):
     overrides = {"paths.train": str(root / "train.spacy"), "paths.dev": str(root / "dev.spacy"),
                  "paths.transformer": DEFAULT_BACKBONE, **TINY_TRF}
     nlp = init_nlp(load_config(TRF_CONFIG, overrides=overrides, interpolate=False))
-    nlp, _ = train_loop(nlp, None, stdout=open(os.devnull, "w"))
+    with open(os.devnull, "w") as quiet:
+        nlp, _ = train_loop(nlp, None, stdout=quiet)
     return nlp, short[4:], root
 
 
