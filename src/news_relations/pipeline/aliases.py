@@ -2,6 +2,7 @@
 import re
 from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
+import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
@@ -160,18 +161,26 @@ def canonical_name(cluster: Sequence[Span]) -> str:
     return max(names, key=lambda s: (len(s.text), -s.start)).text
 
 
-def evidence_span(doc: Doc, relation: Relation) -> Tuple[int, int]:
+class SentenceBounds:
+    """Token indices that end a sentence (. ! ? or a line break) and whitespace flags of one Doc."""
+
+    def __init__(self, doc: Doc):
+        self.n = len(doc)
+        self.ends = numpy.asarray([i for i, t in enumerate(doc) if _ends_sentence(t)], dtype="i")
+        self.space = [t.is_space for t in doc]
+
+
+def evidence_span(doc: Doc, relation: Relation, bounds: Optional[SentenceBounds] = None) -> Tuple[int, int]:
     """Character offsets of the sentence or sentences that hold both arguments."""
+    bounds = bounds or SentenceBounds(doc)
     first, second = sorted((relation.head, relation.tail), key=lambda s: s.start)
-    start = first.start
-    while start > 0 and not _ends_sentence(doc[start - 1]):
-        start -= 1
-    end = second.end
-    while end < len(doc) and not _ends_sentence(doc[end - 1]):
-        end += 1
-    while start < end and doc[start].is_space:
+    k = int(numpy.searchsorted(bounds.ends, first.start))  # first sentence end at or after first.start
+    start = int(bounds.ends[k - 1]) + 1 if k > 0 else 0
+    k = int(numpy.searchsorted(bounds.ends, second.end - 1))
+    end = int(bounds.ends[k]) + 1 if k < len(bounds.ends) else bounds.n
+    while start < end and bounds.space[start]:
         start += 1
-    while end > start and doc[end - 1].is_space:
+    while end > start and bounds.space[end - 1]:
         end -= 1
     return doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
 
@@ -207,6 +216,7 @@ def build_triples(doc: Doc, relations: Sequence[Relation], clusters: Sequence[Se
     """One triple per (head entity, label, tail entity): best score, evidence of that mention pair."""
     index = entity_index(doc, clusters)
     names = [canonical_name(c) for c in clusters]
+    bounds = SentenceBounds(doc) if relations else None
     best: Dict[Tuple, Triple] = {}
     for rel in relations:
         h = index.get((rel.head.start, rel.head.end))
@@ -217,7 +227,7 @@ def build_triples(doc: Doc, relations: Sequence[Relation], clusters: Sequence[Se
         h_key = h if h is not None else ("m", rel.head.start)
         t_key = t if t is not None else ("m", rel.tail.start)
         key = (h_key, rel.label, t_key)
-        triple = Triple(head, rel.head.label_, rel.label, tail, rel.tail.label_, rel.score, evidence_span(doc, rel),
+        triple = Triple(head, rel.head.label_, rel.label, tail, rel.tail.label_, rel.score, evidence_span(doc, rel, bounds),
                         -1 if h is None else h, -1 if t is None else t)
         if key not in best or triple.score > best[key].score:
             best[key] = triple
