@@ -109,11 +109,6 @@ def tune_thresholds(nlp: Language, references: Sequence[Doc], component: str = "
     return thresholds
 
 
-def relation_count(docs: Iterable[Doc]) -> int:
-    """Number of relations over the docs."""
-    return sum(len(get_relations(d)) for d in docs)
-
-
 def triple_report(nlp: Language, reference: Doc) -> Tuple[str, int, int]:
     """Markdown comparison of gold and predicted entity-level triples of one document, with miss reasons."""
     from .docs import get_clusters

@@ -1,7 +1,7 @@
 """brat standoff: NAME.txt + NAME.ann with T, R, Equiv and # note lines."""
 import re
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from ..schema import LabelScheme
 from .annotations import (
@@ -122,7 +122,3 @@ def write_brat(doc: AnnotatedText, directory: Path) -> Path:
     txt_path.with_suffix(".ann").write_text(format_ann(doc), encoding="utf-8")
     return txt_path
 
-
-def iter_brat(directory: Path, scheme: LabelScheme, strict: bool = True) -> Iterator[AnnotatedText]:
-    """Yield the documents of a brat directory (see read_brat_dir)."""
-    yield from read_brat_dir(directory, scheme, strict)[0]
