@@ -1,10 +1,23 @@
 """Doc extensions: `doc._.relations` and `doc._.clusters`, stored as plain data so DocBin keeps them."""
 from typing import Iterable, List, NamedTuple, Sequence, Tuple
 
+import numpy
 from spacy.tokens import Doc, Span
 
 RELATIONS_KEY = "news_relations.relations"
 CLUSTERS_KEY = "news_relations.clusters"
+# Token texts that end a sentence; any token holding a line break ends one too.
+SENTENCE_END = frozenset({".", "!", "?"})
+
+
+def sentence_end_flags(doc: Doc) -> numpy.ndarray:
+    """1 for each token that ends a sentence (., !, ? or a line break), else 0; one lookup per distinct token."""
+    if len(doc) == 0:
+        return numpy.zeros(0, dtype="int64")
+    unique, inverse = numpy.unique(doc.to_array("ORTH"), return_inverse=True)
+    strings = doc.vocab.strings
+    is_end = numpy.asarray([(text in SENTENCE_END or "\n" in text) for text in (strings[int(orth)] for orth in unique)], dtype="int64")
+    return is_end[inverse.reshape(-1)]
 
 
 class Relation(NamedTuple):

@@ -7,7 +7,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 
-from ..docs import Relation, get_clusters, get_relations, set_clusters, set_relations
+from ..docs import Relation, get_clusters, get_relations, sentence_end_flags, set_clusters, set_relations
 
 TRIPLES_KEY = "news_relations.triples"
 STOPWORDS = frozenset({"of", "the", "for", "and", "al", "el", "de", "du", "des", "la", "le", "wal", "in", "on", "at", "to", "a"})
@@ -71,6 +71,7 @@ def cluster_mentions(doc: Doc, mentions: Sequence[Span], labels: Iterable[str]) 
     """Group mentions of one entity: same normalized name, surname of a full name, acronym of a name."""
     labels = set(labels)
     mentions = sorted((m for m in mentions if m.label_ in labels), key=lambda s: s.start)
+    texts = [m.text for m in mentions]  # once each: Span.text walks the span's tokens
     parent = list(range(len(mentions)))
 
     def find(i: int) -> int:
@@ -84,14 +85,14 @@ def cluster_mentions(doc: Doc, mentions: Sequence[Span], labels: Iterable[str]) 
 
     by_name: Dict[Tuple[str, str], int] = {}
     for i, m in enumerate(mentions):
-        key = (m.label_, normalize(m.text))
+        key = (m.label_, normalize(texts[i]))
         if key in by_name:
             union(by_name[key], i)
         else:
             by_name[key] = i
-    lookup = _alias_lookup(mentions)
+    lookup = _alias_lookup(mentions, texts)
     for i in range(len(mentions)):
-        j = _alias_target(doc, mentions, i, lookup)
+        j = _alias_target(doc, mentions, texts, i, lookup)
         if j is not None:
             union(j, i)
     groups: Dict[int, List[Span]] = {}
@@ -100,25 +101,25 @@ def cluster_mentions(doc: Doc, mentions: Sequence[Span], labels: Iterable[str]) 
     return list(groups.values())
 
 
-def _alias_lookup(mentions: Sequence[Span]) -> Dict[Tuple, List[int]]:
+def _alias_lookup(mentions: Sequence[Span], texts: Sequence[str]) -> Dict[Tuple, List[int]]:
     """Index of mentions by (label, last k words) for k < their length, and by (label, initials)."""
     lookup: Dict[Tuple, List[int]] = {}
-    for j, m in enumerate(mentions):
-        words = normalize(m.text).split()
+    for j, (m, text) in enumerate(zip(mentions, texts)):
+        words = normalize(text).split()
         for k in range(1, len(words)):
             lookup.setdefault((m.label_, "tail", tuple(words[-k:])), []).append(j)
-        lookup.setdefault((m.label_, "initials", initials(m.text)), []).append(j)
+        lookup.setdefault((m.label_, "initials", initials(text)), []).append(j)
     return lookup
 
 
-def _alias_target(doc: Doc, mentions: Sequence[Span], i: int, lookup: Dict[Tuple, List[int]]) -> Optional[int]:
+def _alias_target(doc: Doc, mentions: Sequence[Span], texts: Sequence[str], i: int, lookup: Dict[Tuple, List[int]]) -> Optional[int]:
     """The longer mention that mention i abbreviates: nearest preceding first, then nearest following."""
-    m = mentions[i]
+    m, text = mentions[i], texts[i]
     found: List[int] = []
     if m.label_ == "PERSON":
-        found += lookup.get((m.label_, "tail", tuple(normalize(m.text).split())), [])
-    if is_acronym(m.text):
-        found += lookup.get((m.label_, "initials", m.text.replace(".", "").upper()), [])
+        found += lookup.get((m.label_, "tail", tuple(normalize(text).split())), [])
+    if is_acronym(text):
+        found += lookup.get((m.label_, "initials", text.replace(".", "").upper()), [])
         if i > 0 and mentions[i - 1].label_ == m.label_ and _in_parentheses_after(doc, mentions[i - 1], m):
             found.append(i - 1)
     found = [j for j in found if j != i and len(mentions[j]) > len(m)]
@@ -157,8 +158,9 @@ def complete_gold_clusters(doc: Doc, clusters: Sequence[Sequence[Span]], labels:
 
 def canonical_name(cluster: Sequence[Span]) -> str:
     """The longest non-acronym mention (first in text among equals), else the first mention."""
-    names = [s for s in cluster if not is_acronym(s.text)] or list(cluster)
-    return max(names, key=lambda s: (len(s.text), -s.start)).text
+    texts = [(s.text, s.start) for s in cluster]
+    names = [t for t in texts if not is_acronym(t[0])] or texts
+    return max(names, key=lambda t: (len(t[0]), -t[1]))[0]
 
 
 class SentenceBounds:
@@ -166,8 +168,8 @@ class SentenceBounds:
 
     def __init__(self, doc: Doc):
         self.n = len(doc)
-        self.ends = numpy.asarray([i for i, t in enumerate(doc) if _ends_sentence(t)], dtype="i")
-        self.space = [t.is_space for t in doc]
+        self.ends = numpy.flatnonzero(sentence_end_flags(doc)).astype("i")
+        self.space = doc.to_array("IS_SPACE").astype(bool).tolist() if len(doc) else []
 
 
 def evidence_span(doc: Doc, relation: Relation, bounds: Optional[SentenceBounds] = None) -> Tuple[int, int]:
@@ -183,10 +185,6 @@ def evidence_span(doc: Doc, relation: Relation, bounds: Optional[SentenceBounds]
     while end > start and bounds.space[end - 1]:
         end -= 1
     return doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
-
-
-def _ends_sentence(token) -> bool:
-    return token.text in (".", "!", "?") or "\n" in token.text
 
 
 def entity_index(doc: Doc, clusters: Sequence[Sequence[Span]]) -> Dict[Tuple[int, int], int]:

@@ -11,7 +11,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
-from ..docs import Relation, get_relations, set_relations
+from ..docs import Relation, get_relations, sentence_end_flags, set_relations
 from ..ml.relation_model import (
     BETWEEN,
     BETWEEN_BUCKETS,
@@ -46,7 +46,6 @@ maxout_pieces = 3
 subword_features = true
 """
 DEFAULT_MODEL_CONFIG = Config().from_str(DEFAULT_MODEL)["model"]
-SENTENCE_END = frozenset({".", "!", "?"})
 
 
 @Language.factory(
@@ -324,14 +323,8 @@ class RelationExtractor(TrainablePipe):
 
 
 def _sentence_breaks(doc: Doc) -> numpy.ndarray:
-    """Cumulative count of sentence-ending tokens (., !, ? or containing a newline) before each token index."""
-    if len(doc) == 0:
-        return numpy.zeros(1, dtype="int64")
-    orths = doc.to_array("ORTH")
-    unique, inverse = numpy.unique(orths, return_inverse=True)
-    strings = doc.vocab.strings
-    is_break = numpy.asarray([(text in SENTENCE_END or "\n" in text) for text in (strings[int(orth)] for orth in unique)], dtype="int64")
-    return numpy.concatenate([[0], numpy.cumsum(is_break[inverse.reshape(-1)])])
+    """Cumulative count of sentence-ending tokens before each token index (length len(doc) + 1)."""
+    return numpy.concatenate([[0], numpy.cumsum(sentence_end_flags(doc))]).astype("int64")
 
 
 def _sigmoid(x: numpy.ndarray) -> numpy.ndarray:
