@@ -128,3 +128,64 @@ def test_batches_without_candidates(tmp_path):
     empty = nlp.make_doc("Nothing to relate.")
     losses = nlp.update([Example(nlp.make_doc(empty.text), empty)], sgd=None)
     assert losses["relation_extractor"] == 0.0
+
+
+def test_gap_max_pool_values_and_gradient():
+    from thinc.api import NumpyOps
+
+    from news_relations.ml.relation_model import _gap_max
+
+    ops = NumpyOps()
+    flat = numpy.random.default_rng(0).normal(size=(7, 3)).astype("f")
+    starts, ends = numpy.asarray([0, 2, 4, 5], dtype="i"), numpy.asarray([3, 2, 7, 6], dtype="i")
+    out, backprop = _gap_max(ops, flat, starts, ends)
+    for row, (s, e) in enumerate(zip(starts, ends)):
+        expected = flat[s:e].max(axis=0) if e > s else numpy.zeros(3, dtype="f")
+        numpy.testing.assert_allclose(out[row], expected)
+    # The gradient reaches each row's arg-max token only, summed where gaps overlap; empty gaps send none.
+    d_flat = backprop(numpy.ones_like(out))
+    expected_grad = numpy.zeros_like(flat)
+    for s, e in zip(starts, ends):
+        if e > s:
+            expected_grad[s + flat[s:e].argmax(axis=0), numpy.arange(3)] += 1.0
+    numpy.testing.assert_allclose(d_flat, expected_grad)
+
+
+def test_overfits_with_gap_max_pool():
+    nlp = spacy.blank("en")
+    model = Config().from_str(TOK2VEC)["model"]
+    nlp.add_pipe("relation_extractor", config={"model": {
+        "@architectures": "news_relations.RelationClassifier.v1", "hidden_width": 32, "dropout": 0.0, "n_entity_types": 6, "max_pool_gap": True, "tok2vec": model}})
+    examples = [Example(make_doc(nlp.vocab), make_doc(nlp.vocab))]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(60):
+        nlp.update(examples, sgd=optimizer)
+    doc = make_doc(nlp.vocab)
+    set_relations(doc, [])
+    found = {(r.head.text, r.label, r.tail.text) for r in get_relations(nlp(doc))}
+    assert found == {("Gulmurod Halimov", "HAS_ROLE", "Colonel"), ("Gulmurod Halimov", "AFFILIATED_WITH", "Islamic State"), ("Islamic State", "LOCATED_IN", "Syria")}
+
+
+def test_encoded_listener_trains_and_round_trips(tmp_path):
+    """A relation-only encoder over the shared tok2vec: the listener is found, learns, and survives to_disk."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("tok2vec", config={"model": Config().from_str(TOK2VEC)["model"]})
+    nlp.add_pipe("relation_extractor", config={"model": {
+        "@architectures": "news_relations.RelationClassifier.v1", "hidden_width": 32, "dropout": 0.0, "n_entity_types": 6,
+        "tok2vec": {"@architectures": "news_relations.EncodedTok2Vec.v1",
+                    "tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "width": 32, "upstream": "*"},
+                    "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 32, "window_size": 2, "maxout_pieces": 2, "depth": 1}}}})
+    examples = [Example(make_doc(nlp.vocab), make_doc(nlp.vocab))]
+    optimizer = nlp.initialize(lambda: examples)
+    assert list(nlp.get_pipe("tok2vec").listener_map) == ["relation_extractor"]
+    for _ in range(60):
+        nlp.update(examples, sgd=optimizer)
+    doc = make_doc(nlp.vocab)
+    set_relations(doc, [])
+    found = {(r.head.text, r.label, r.tail.text, round(r.score, 5)) for r in get_relations(nlp(doc))}
+    assert {f[:3] for f in found} == {("Gulmurod Halimov", "HAS_ROLE", "Colonel"), ("Gulmurod Halimov", "AFFILIATED_WITH", "Islamic State"), ("Islamic State", "LOCATED_IN", "Syria")}
+    nlp.to_disk(tmp_path / "m")
+    loaded = spacy.load(tmp_path / "m")
+    doc = make_doc(loaded.vocab)
+    set_relations(doc, [])
+    assert {(r.head.text, r.label, r.tail.text, round(r.score, 5)) for r in get_relations(loaded(doc))} == found

@@ -4,7 +4,7 @@ from typing import Callable, List, Tuple
 import numpy
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Linear, Model, Relu, chain
+from thinc.api import Linear, Model, Relu, chain, residual, with_array
 from thinc.types import Floats2d, Ints2d
 
 # Columns of a candidate row: head start/end, tail start/end (token offsets), head and tail type ids,
@@ -26,9 +26,9 @@ def bucket(values: numpy.ndarray, edges: Tuple[int, ...]) -> numpy.ndarray:
 
 
 @registry.architectures("news_relations.RelationClassifier.v1")
-def build_relation_classifier(tok2vec: Model[List[Doc], List[Floats2d]], hidden_width: int = 128, dropout: float = 0.1, n_entity_types: int = 6, context_window: int = 3) -> Model[PairInput, Floats2d]:
-    """Pair features (means of head, tail, gap and argument contexts; types, distance) -> ReLU -> label logits."""
-    features = pair_features(tok2vec, n_entity_types, context_window)
+def build_relation_classifier(tok2vec: Model[List[Doc], List[Floats2d]], hidden_width: int = 128, dropout: float = 0.1, n_entity_types: int = 6, context_window: int = 3, max_pool_gap: bool = False) -> Model[PairInput, Floats2d]:
+    """Pair features (means of head, tail, gap and argument contexts, optional max of the gap; types, distance) -> ReLU -> label logits."""
+    features = pair_features(tok2vec, n_entity_types, context_window, max_pool_gap)
     output_layer = Linear()
     model = chain(features, Relu(nO=hidden_width, dropout=dropout), output_layer)
     model.set_ref("tok2vec", tok2vec)
@@ -37,15 +37,27 @@ def build_relation_classifier(tok2vec: Model[List[Doc], List[Floats2d]], hidden_
     return model
 
 
-def pair_features(tok2vec: Model[List[Doc], List[Floats2d]], n_entity_types: int, context_window: int = 3) -> Model[PairInput, Floats2d]:
-    """Per candidate: mean vectors of head, tail, the gap and `context_window` tokens around each argument, plus one-hots."""
+@registry.architectures("news_relations.EncodedTok2Vec.v1")
+def build_encoded_tok2vec(tok2vec: Model[List[Doc], List[Floats2d]], encode: Model[Floats2d, Floats2d]) -> Model[List[Doc], List[Floats2d]]:
+    """Shared token vectors re-encoded for one component only (a wider receptive field for relations).
+
+    `encode` is an array-level encoder such as `spacy.MaxoutWindowEncoder.v2` of the same width; its output is
+    added to its input (residual), so the listener's vectors pass through unchanged at initialization.
+    """
+    model = chain(tok2vec, with_array(residual(encode)))
+    model.set_ref("tok2vec", tok2vec)
+    return model
+
+
+def pair_features(tok2vec: Model[List[Doc], List[Floats2d]], n_entity_types: int, context_window: int = 3, max_pool_gap: bool = False) -> Model[PairInput, Floats2d]:
+    """Per candidate: mean vectors of head, tail, the gap and `context_window` tokens around each argument, optionally the gap's max, plus one-hots."""
     return Model(
         "pair_features",
         _pair_features_forward,
         init=_init_pair_features,
         layers=[tok2vec],
         dims={"nO": None},
-        attrs={"n_types": n_entity_types, "context_window": context_window},
+        attrs={"n_types": n_entity_types, "context_window": context_window, "max_pool_gap": max_pool_gap},
     )
 
 
@@ -57,7 +69,8 @@ def _init_pair_features(model: Model, X=None, Y=None) -> Model:
         tok2vec.initialize()
     width = tok2vec.get_dim("nO")
     n_one_hot = 2 * model.attrs["n_types"] + len(DISTANCE_BUCKETS) + len(BREAK_BUCKETS) + 3 * len(BETWEEN_BUCKETS) + 2
-    model.set_dim("nO", N_POOLED * width + n_one_hot)
+    n_pooled = N_POOLED + int(model.attrs["max_pool_gap"])
+    model.set_dim("nO", n_pooled * width + n_one_hot)
     return model
 
 
@@ -86,6 +99,10 @@ def _pair_features_forward(model: Model, X: PairInput, is_train: bool) -> Tuple[
         s, e = ops.asarray1i(start), ops.asarray1i(end)
         n = xp.maximum(e - s, 1)[:, None]
         pooled.append(((cumsum[e] - cumsum[s]) / n).astype("float32"))
+    if model.attrs["max_pool_gap"]:
+        gap_start, gap_end = spans[2]
+        gap_max, backprop_gap_max = _gap_max(ops, flat, gap_start, gap_end)
+        pooled.append(gap_max)
     one_hot = _one_hot_features(cands, model.attrs["n_types"])
     output = xp.hstack(pooled + [ops.asarray2f(one_hot)])
 
@@ -97,7 +114,34 @@ def _pair_features_forward(model: Model, X: PairInput, is_train: bool) -> Tuple[
             _scatter_add(xp, grad, s, d)
             _scatter_add(xp, grad, e, -d)
         d_flat = xp.cumsum(grad, axis=0)[:n_tokens].astype("float32")
+        if model.attrs["max_pool_gap"]:
+            k = len(spans)
+            d_flat += backprop_gap_max(dY[:, k * width : (k + 1) * width])
         return backprop_tok2vec(ops.unflatten(d_flat, lengths))
+
+    return output, backprop
+
+
+def _gap_max(ops, flat: Floats2d, starts: numpy.ndarray, ends: numpy.ndarray) -> Tuple[Floats2d, Callable]:
+    """Element-wise max over tokens[start:end] per candidate (zeros for an empty gap), and its backprop."""
+    n_rows, width = len(starts), flat.shape[1]
+    lengths = numpy.maximum(ends - starts, 0)
+    nonempty = numpy.flatnonzero(lengths)
+    seg_lengths = lengths[nonempty]
+    seg_offsets = numpy.cumsum(seg_lengths) - seg_lengths
+    index = numpy.arange(int(seg_lengths.sum())) - numpy.repeat(seg_offsets - starts[nonempty], seg_lengths)
+    output = ops.alloc2f(n_rows, width)
+    if len(nonempty) == 0:
+        return output, lambda dY: ops.alloc2f(flat.shape[0], width)
+    index_x = ops.asarray1i(index)
+    maxes, which = ops.reduce_max(flat[index_x], ops.asarray1i(seg_lengths))
+    output[ops.asarray1i(nonempty)] = maxes
+
+    def backprop(dY: Floats2d) -> Floats2d:
+        d_rows = ops.backprop_reduce_max(ops.as_contig(dY[ops.asarray1i(nonempty)]), which, ops.asarray1i(seg_lengths))
+        d_flat = ops.xp.zeros((flat.shape[0], width), dtype="float32")
+        _scatter_add(ops.xp, d_flat, index_x, d_rows)
+        return d_flat
 
     return output, backprop
 
