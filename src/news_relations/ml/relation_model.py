@@ -4,7 +4,7 @@ from typing import Callable, List, Tuple
 import numpy
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Linear, Model, Relu, chain, residual, with_array
+from thinc.api import Linear, Model, Relu, chain, with_array
 from thinc.types import Floats2d, Ints2d
 
 # Columns of a candidate row: head start/end, tail start/end (token offsets), head and tail type ids,
@@ -38,13 +38,16 @@ def build_relation_classifier(tok2vec: Model[List[Doc], List[Floats2d]], hidden_
 
 
 @registry.architectures("news_relations.EncodedTok2Vec.v1")
-def build_encoded_tok2vec(tok2vec: Model[List[Doc], List[Floats2d]], encode: Model[Floats2d, Floats2d]) -> Model[List[Doc], List[Floats2d]]:
-    """Shared token vectors re-encoded for one component only (a wider receptive field for relations).
+def build_encoded_tok2vec(tok2vec: Model[List[Doc], List[Floats2d]], width: int, depth: int = 0, window_size: int = 1, maxout_pieces: int = 3) -> Model[List[Doc], List[Floats2d]]:
+    """Shared token vectors, re-encoded by `depth` residual CNN layers of this component's own (0: unchanged).
 
-    `encode` is an array-level encoder such as `spacy.MaxoutWindowEncoder.v2` of the same width; its output is
-    added to its input (residual), so the listener's vectors pass through unchanged at initialization.
+    The layers are spaCy's `MaxoutWindowEncoder.v2` (each residual), so a relation head sees further than the
+    shared tok2vec's receptive field without changing what the NER sees.
     """
-    model = chain(tok2vec, with_array(residual(encode)))
+    if depth == 0:
+        return tok2vec
+    encode = registry.architectures.get("spacy.MaxoutWindowEncoder.v2")(width=width, window_size=window_size, maxout_pieces=maxout_pieces, depth=depth)
+    model = chain(tok2vec, with_array(encode))
     model.set_ref("tok2vec", tok2vec)
     return model
 
