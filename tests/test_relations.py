@@ -188,3 +188,18 @@ def test_encoded_listener_trains_and_round_trips(tmp_path):
     doc = make_doc(loaded.vocab)
     set_relations(doc, [])
     assert {(r.head.text, r.label, r.tail.text, round(r.score, 5)) for r in get_relations(loaded(doc))} == found
+
+
+def test_implied_relations_follow_compositions_and_respect_explicit_labels():
+    from news_relations.pipeline.relations import implied_relations
+    from news_relations.schema import NEWS_SCHEME
+
+    doc = Doc(spacy.blank("en").vocab, words=["Aminata", "Traore", ",", "the", "former", "chief", "of", "Acme", "and", "minister", "of", "Mali"])
+    person, chief, acme, minister, mali = Span(doc, 0, 2, "PERSON"), Span(doc, 5, 6, "ROLE"), Span(doc, 7, 8, "ORG"), Span(doc, 9, 10, "ROLE"), Span(doc, 11, 12, "GPE")
+    relations = [Relation(person, "FORMER_ROLE", chief, 0.9), Relation(chief, "ROLE_OF", acme, 0.6),
+                 Relation(person, "HAS_ROLE", minister, 0.8), Relation(minister, "ROLE_OF", mali, 0.7)]
+    implied = {(r.head.text, r.label, r.tail.text, r.score) for r in implied_relations(relations, NEWS_SCHEME)}
+    assert implied == {("Aminata Traore", "FORMERLY_AFFILIATED_WITH", "Acme", 0.6), ("Aminata Traore", "AFFILIATED_WITH", "Mali", 0.7)}
+    # An explicit prediction of the exclusive partner stands: nothing is implied for that pair.
+    explicit = relations + [Relation(person, "AFFILIATED_WITH", acme, 0.55)]
+    assert ("Aminata Traore", "FORMERLY_AFFILIATED_WITH", "Acme") not in {(r.head.text, r.label, r.tail.text) for r in implied_relations(explicit, NEWS_SCHEME)}

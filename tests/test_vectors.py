@@ -75,3 +75,12 @@ def test_runs_file_is_checked_and_overrides_are_typed(tmp_path):
 def test_shipped_runs_file_parses():
     runs = read_runs(Path(__file__).parent.parent / "configs" / "ablation.json")
     assert "base" in runs and runs["base"]["overrides"] == {}
+
+
+def test_prediction_run_must_reuse_a_training_run(tmp_path):
+    path = tmp_path / "runs.json"
+    path.write_text(json.dumps({"a": {"change": "x", "overrides": {}}, "b": {"change": "y", "from": "a", "prediction": {"relation_extractor": {"compose": True}}}}))
+    assert read_runs(path)["b"]["from"] == "a"
+    path.write_text(json.dumps({"b": {"change": "y", "from": "missing", "prediction": {}}}))
+    with pytest.raises(ValueError, match="'from' must name a run that trains"):
+        read_runs(path)

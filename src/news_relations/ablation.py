@@ -9,14 +9,21 @@ from .evaluation import evaluate_docs, load_docs, summarize, tune_thresholds
 
 
 def read_runs(path: Path) -> Dict[str, Dict]:
-    """The runs file: {run id: {"change": text, "overrides": {dotted config key: value}}}, checked."""
+    """The runs file, checked: {run id: {"change": text, "overrides": {dotted config key: value}}} for a run that
+    trains, or {"change": text, "from": other run id, "prediction": {component: {cfg key: value}}} for a run that
+    reuses another run's model with prediction-time settings changed (no training)."""
     runs = json.loads(path.read_text(encoding="utf-8"))
     for run, spec in runs.items():
-        missing = {"change", "overrides"} - set(spec)
+        if "from" in spec:
+            missing = {"change", "prediction"} - set(spec)
+            if spec["from"] not in runs or "from" in runs[spec["from"]]:
+                raise ValueError(f"{path}: run {run!r}: 'from' must name a run that trains, not {spec['from']!r}")
+        else:
+            missing = {"change", "overrides"} - set(spec)
         if missing:
             raise ValueError(f"{path}: run {run!r} lacks {sorted(missing)}")
-        if not isinstance(spec["overrides"], dict):
-            raise ValueError(f"{path}: run {run!r}: 'overrides' must map config keys to values")
+        if not isinstance(spec.get("overrides", spec.get("prediction")), dict):
+            raise ValueError(f"{path}: run {run!r}: 'overrides' / 'prediction' must be a mapping")
     return runs
 
 
@@ -38,10 +45,12 @@ def run_ablation(runs: Dict[str, Dict], config: Path, train: Path, dev: Path, te
     for run, spec in runs.items():
         if only and run not in only:
             continue
-        output = training_dir / run
+        output = training_dir / spec.get("from", run)
         if retrain or not (output / "model-best").exists():
-            subprocess.run(train_command(config, output, train, dev, spec["overrides"]), check=True)
+            subprocess.run(train_command(config, output, train, dev, runs[spec.get("from", run)]["overrides"]), check=True)
         nlp = spacy.load(output / "model-best")
+        for component, settings in spec.get("prediction", {}).items():
+            nlp.get_pipe(component).cfg.update(settings)
         tune_thresholds(nlp, load_docs(nlp, dev))
         for split, path in (("dev", dev), ("test", test)):
             metrics = summarize(evaluate_docs(nlp, load_docs(nlp, path)))

@@ -29,6 +29,8 @@ class LabelScheme:
     exclusive_groups: Tuple[Tuple[str, ...], ...] = ()
     # Entity labels that name things (clustered into entities); the others are counted per mention.
     clustered_labels: FrozenSet[str] = field(default_factory=frozenset)
+    # (first, second, implied): first(a, b) and second(b, c) state implied(a, c) under the guidelines.
+    compositions: Tuple[Tuple[str, str, str], ...] = ()
 
     @property
     def relation_labels(self) -> Tuple[str, ...]:
@@ -65,6 +67,7 @@ class LabelScheme:
                 for rt in self.relation_types
             },
             "exclusive_groups": [list(g) for g in self.exclusive_groups],
+            "compositions": [list(c) for c in self.compositions],
         }
 
 
@@ -86,6 +89,9 @@ NEWS_SCHEME = LabelScheme(
     ),
     exclusive_groups=(("AFFILIATED_WITH", "FORMERLY_AFFILIATED_WITH"), ("HAS_ROLE", "FORMER_ROLE")),
     clustered_labels=frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP"}),
+    # "X, the chief executive of Acme": HAS_ROLE + ROLE_OF state AFFILIATED_WITH(X, Acme); with "former", the
+    # former pair (docs/GUIDELINES.md, "A person with a role in a body").
+    compositions=(("HAS_ROLE", "ROLE_OF", "AFFILIATED_WITH"), ("FORMER_ROLE", "ROLE_OF", "FORMERLY_AFFILIATED_WITH")),
 )
 
 CONLL04_SCHEME = LabelScheme(

@@ -58,13 +58,14 @@ DEFAULT_MODEL_CONFIG = Config().from_str(DEFAULT_MODEL)["model"]
         "max_distance": 60,
         "threshold": 0.5,
         "negative_ratio": 0.0,
+        "compose": False,
         "scorer": {"@scorers": "news_relations.relation_scorer.v1"},
     },
     default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": 0.0, "rel_micro_r": 0.0, "rel_macro_f": 0.0, "rel_gold_micro_f": 0.0, "rel_cross_micro_f": 0.0},
 )
-def make_relation_extractor(nlp: Language, name: str, model: Model, scheme: LabelScheme, max_distance: int, threshold: float, negative_ratio: float, scorer: Optional[Callable]) -> "RelationExtractor":
+def make_relation_extractor(nlp: Language, name: str, model: Model, scheme: LabelScheme, max_distance: int, threshold: float, negative_ratio: float, compose: bool, scorer: Optional[Callable]) -> "RelationExtractor":
     """Create a RelationExtractor (see its docstring)."""
-    return RelationExtractor(nlp.vocab, model, name, scheme=scheme, max_distance=max_distance, threshold=threshold, negative_ratio=negative_ratio, scorer=scorer)
+    return RelationExtractor(nlp.vocab, model, name, scheme=scheme, max_distance=max_distance, threshold=threshold, negative_ratio=negative_ratio, compose=compose, scorer=scorer)
 
 
 class RelationExtractor(TrainablePipe):
@@ -72,9 +73,11 @@ class RelationExtractor(TrainablePipe):
 
     Trained on gold entities; at prediction it reads `doc.ents`. Labels over a per-label threshold are
     kept, argument types are enforced, and of exclusive labels (current/former) only the best survives.
+    With `compose`, the scheme's compositions add the relations that predicted pairs imply
+    (HAS_ROLE(X, chief) + ROLE_OF(chief, Acme) -> AFFILIATED_WITH(X, Acme)).
     """
 
-    def __init__(self, vocab: Vocab, model: Model, name: str = "relation_extractor", *, scheme: LabelScheme, max_distance: int = 60, threshold: float = 0.5, negative_ratio: float = 0.0, scorer: Optional[Callable] = score_relations):
+    def __init__(self, vocab: Vocab, model: Model, name: str = "relation_extractor", *, scheme: LabelScheme, max_distance: int = 60, threshold: float = 0.5, negative_ratio: float = 0.0, compose: bool = False, scorer: Optional[Callable] = score_relations):
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -86,6 +89,7 @@ class RelationExtractor(TrainablePipe):
             "thresholds": {label: float(threshold) for label in scheme.relation_labels},
             "max_distance": int(max_distance),
             "negative_ratio": float(negative_ratio),
+            "compose": bool(compose),
         }
         self._cache: Dict[tuple, object] = {}
 
@@ -200,6 +204,8 @@ class RelationExtractor(TrainablePipe):
             rows, ks = numpy.nonzero(doc_scores >= thresholds)
             for (hs, he, ts, te, ht, tt), k, score in zip(doc_cands[rows, :6].tolist(), ks.tolist(), doc_scores[rows, ks].tolist()):
                 relations.append(Relation(Span(doc, hs, he, label=ent_labels[ht]), self.labels[k], Span(doc, ts, te, label=ent_labels[tt]), score))
+            if self.cfg.get("compose", False):
+                relations += implied_relations(relations, self.scheme)
             set_relations(doc, relations)
 
     def _exclusive(self, scores: numpy.ndarray) -> numpy.ndarray:
@@ -320,6 +326,32 @@ class RelationExtractor(TrainablePipe):
         doc = eg.predicted.copy()
         doc.ents = self._gold_spans(Example(doc, eg.reference))
         return doc
+
+
+def implied_relations(relations: Sequence[Relation], scheme: LabelScheme) -> List[Relation]:
+    """Relations the scheme's compositions imply, scored by the weaker premise, for pairs that have none of the
+    implied label's exclusive group yet (an explicit prediction for the pair stands)."""
+    span_key = lambda s: (s.start, s.end)  # noqa: E731
+    labels_of_pair: Dict[tuple, set] = {}
+    by_head: Dict[tuple, List[Relation]] = {}
+    for rel in relations:
+        labels_of_pair.setdefault((span_key(rel.head), span_key(rel.tail)), set()).add(rel.label)
+        by_head.setdefault((span_key(rel.head), rel.label), []).append(rel)
+    implied: Dict[tuple, Relation] = {}
+    for first, second, result in scheme.compositions:
+        rtype = scheme.relation_type(result)
+        group = {result, *scheme.exclusive_partners(result)}
+        for rel in relations:
+            if rel.label != first:
+                continue
+            for onward in by_head.get((span_key(rel.tail), second), []):
+                pair = (span_key(rel.head), span_key(onward.tail))
+                if not rtype.allows(rel.head.label_, onward.tail.label_) or labels_of_pair.get(pair, set()) & group:
+                    continue
+                score = min(rel.score, onward.score)
+                if pair not in implied or score > implied[pair].score:
+                    implied[pair] = Relation(rel.head, result, onward.tail, score)
+    return list(implied.values())
 
 
 def _sentence_breaks(doc: Doc) -> numpy.ndarray:
