@@ -187,3 +187,41 @@ def test_candidates_match_brute_force_under_news_scheme(doc, max_distance):
     _, pipe = _relation_pipe("news", max_distance)
     rows = sorted(tuple(int(v) for v in row[:4]) for row in pipe.candidates(doc))
     assert rows == brute_force_pairs(doc.ents, NEWS_SCHEME, max_distance)
+
+
+def reference_candidate_rows(doc, pipe):
+    """All twelve columns, pair by pair in plain Python (the vectorized `candidates` must equal this)."""
+    from news_relations.ml.relation_model import BETWEEN_BUCKETS, BREAK_BUCKETS, DISTANCE_BUCKETS
+
+    type_ids = {label: i for i, label in enumerate(pipe.cfg["entity_labels"])}
+    ents = sorted((e.start, e.end, type_ids[e.label_]) for e in doc.ents if e.label_ in type_ids)
+    ends_sentence = [t.text in (".", "!", "?") or "\n" in t.text for t in doc]
+    bucket = lambda v, edges: sum(1 for edge in edges[1:] if v >= edge)  # noqa: E731
+    labels = pipe.cfg["entity_labels"]
+    rows = []
+    for i, first in enumerate(ents):
+        for j in range(i + 1, len(ents)):
+            second = ents[j]
+            if second[0] - first[1] > pipe.cfg["max_distance"]:
+                break
+            gap = max(second[0] - first[1], 0)
+            n_breaks = sum(ends_sentence[first[1]:max(second[0], first[1])])
+            for head, tail, head_first in ((first, second, 1), (second, first, 0)):
+                if pipe.scheme.can_relate(labels[head[2]], labels[tail[2]]):
+                    same_head = sum(1 for e in ents[i + 1:j] if e[2] == head[2])
+                    same_tail = sum(1 for e in ents[i + 1:j] if e[2] == tail[2])
+                    rows.append((head[0], head[1], tail[0], tail[1], head[2], tail[2], bucket(gap, DISTANCE_BUCKETS), bucket(n_breaks, BREAK_BUCKETS),
+                                 bucket(j - i - 1, BETWEEN_BUCKETS), bucket(same_head, BETWEEN_BUCKETS), bucket(same_tail, BETWEEN_BUCKETS), head_first))
+    return rows
+
+
+@SETTINGS
+@given(docs_with_entities(list(NEWS_SCHEME.entity_labels)), st.integers(0, 40), st.sets(st.integers(0, 119)))
+def test_candidate_rows_equal_the_pairwise_reference(doc, max_distance, full_stops):
+    """Every column (distance, sentence breaks, entities between, direction), in the same row order."""
+    inside = {k for e in doc.ents for k in range(e.start, e.end)}
+    words = ["." if k in full_stops and k not in inside else t.text for k, t in enumerate(doc)]
+    with_stops = Doc(doc.vocab, words=words)
+    with_stops.ents = [Span(with_stops, e.start, e.end, label=e.label_) for e in doc.ents]
+    _, pipe = _relation_pipe("news", max_distance)
+    assert [tuple(int(v) for v in row) for row in pipe.candidates(with_stops)] == reference_candidate_rows(with_stops, pipe)

@@ -40,8 +40,6 @@ def run_ablation(runs: Dict[str, Dict], config: Path, train: Path, dev: Path, te
     import spacy
 
     metrics_dir.mkdir(parents=True, exist_ok=True)
-    changes_path = metrics_dir / "changes.json"
-    changes = json.loads(changes_path.read_text(encoding="utf-8")) if changes_path.exists() else {}
     for run, spec in runs.items():
         if only and run not in only:
             continue
@@ -55,5 +53,10 @@ def run_ablation(runs: Dict[str, Dict], config: Path, train: Path, dev: Path, te
         for split, path in (("dev", dev), ("test", test)):
             metrics = summarize(evaluate_docs(nlp, load_docs(nlp, path)))
             (metrics_dir / f"{run}-{split}.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-        changes[run] = spec["change"]
-        changes_path.write_text(json.dumps(changes, indent=2) + "\n", encoding="utf-8")
+        write_changes(runs, metrics_dir)
+
+
+def write_changes(runs: Dict[str, Dict], metrics_dir: Path) -> None:
+    """changes.json for `ablation-table`: the change of every run of the runs file that has dev metrics, in file order."""
+    changes = {run: spec["change"] for run, spec in runs.items() if (metrics_dir / f"{run}-dev.json").exists()}
+    (metrics_dir / "changes.json").write_text(json.dumps(changes, indent=2) + "\n", encoding="utf-8")

@@ -118,31 +118,30 @@ class RelationExtractor(TrainablePipe):
         ents = [(start, end, type_ids[label]) for start, end, label in ents if label in type_ids]
         if len(ents) < 2:
             return numpy.zeros((0, N_CANDIDATE_COLUMNS), dtype="i")
-        allowed = self._allowed_type_ids()
+        allowed = self._allowed_type_matrix()
         breaks = _sentence_breaks(doc)
-        max_distance = self.cfg["max_distance"]
+        starts, ends, types = (numpy.asarray(col, dtype="int64") for col in zip(*ents))
         # Per type id, how many of the first k entities carry it: entities of a type between two others.
-        types = numpy.asarray([e[2] for e in ents])
-        seen = numpy.concatenate([numpy.zeros((1, len(type_ids)), dtype="i"), numpy.cumsum(types[:, None] == numpy.arange(len(type_ids)), axis=0)]).tolist()
-        rows = []
-        n = len(ents)
-        for i in range(n):
-            first_start, first_end, first_type = first = ents[i]
-            for j in range(i + 1, n):
-                second_start, second_end, second_type = second = ents[j]
-                gap = second_start - first_end
-                if gap > max_distance:
-                    break
-                gap = max(gap, 0)
-                n_breaks = breaks[max(second_start, first_end)] - breaks[first_end]
-                for head, tail, head_first in ((first, second, 1), (second, first, 0)):
-                    if (head[2], tail[2]) in allowed:
-                        same_head = seen[j][head[2]] - seen[i + 1][head[2]]
-                        same_tail = seen[j][tail[2]] - seen[i + 1][tail[2]]
-                        rows.append((head[0], head[1], tail[0], tail[1], head[2], tail[2], gap, n_breaks, j - i - 1, same_head, same_tail, head_first))
-        if not rows:
+        seen = numpy.concatenate([numpy.zeros((1, len(type_ids)), dtype="int64"), numpy.cumsum(types[:, None] == numpy.arange(len(type_ids)), axis=0)])
+        # Entities are sorted by start, so the partners of entity i within the window are i+1 .. last[i].
+        last = numpy.searchsorted(starts, ends + self.cfg["max_distance"], side="right") - 1
+        counts = numpy.maximum(last - numpy.arange(len(ents)), 0)
+        first = numpy.repeat(numpy.arange(len(ents)), counts)
+        second = first + 1 + numpy.arange(len(first)) - numpy.repeat(numpy.cumsum(counts) - counts, counts)
+        # Each pair in both directions, in the order (first -> second), (second -> first).
+        head = numpy.stack([first, second], axis=1).reshape(-1)
+        tail = numpy.stack([second, first], axis=1).reshape(-1)
+        keep = allowed[types[head], types[tail]]
+        head, tail = head[keep], tail[keep]
+        lo, hi = numpy.minimum(head, tail), numpy.maximum(head, tail)
+        gap = numpy.maximum(starts[hi] - ends[lo], 0)
+        n_breaks = breaks[numpy.maximum(starts[hi], ends[lo])] - breaks[ends[lo]]
+        same_head = seen[hi, types[head]] - seen[lo + 1, types[head]]
+        same_tail = seen[hi, types[tail]] - seen[lo + 1, types[tail]]
+        columns = (starts[head], ends[head], starts[tail], ends[tail], types[head], types[tail], gap, n_breaks, hi - lo - 1, same_head, same_tail, (head < tail).astype("int64"))
+        if len(head) == 0:
             return numpy.zeros((0, N_CANDIDATE_COLUMNS), dtype="i")
-        cands = numpy.asarray(rows, dtype="i")
+        cands = numpy.stack(columns, axis=1).astype("i")
         cands[:, DIST] = bucket(cands[:, DIST], DISTANCE_BUCKETS)
         cands[:, BREAKS] = bucket(cands[:, BREAKS], BREAK_BUCKETS)
         for col in (BETWEEN, BETWEEN_HEAD_TYPE, BETWEEN_TAIL_TYPE):
@@ -154,12 +153,15 @@ class RelationExtractor(TrainablePipe):
         labels = self.cfg["entity_labels"]
         return frozenset((h, t) for h in labels for t in labels if self.scheme.can_relate(h, t))
 
-    def _allowed_type_ids(self) -> frozenset:
-        """Ordered (head type id, tail type id) pairs that some relation label allows (cached per label set)."""
+    def _allowed_type_matrix(self) -> numpy.ndarray:
+        """allowed[head type id, tail type id]: some relation label allows the pair (cached per label set)."""
         key = ("type_pairs", tuple(self.cfg["entity_labels"]))
         if key not in self._cache:
             ids = {label: i for i, label in enumerate(self.cfg["entity_labels"])}
-            self._cache[key] = frozenset((ids[h], ids[t]) for h, t in self._allowed_type_pairs())
+            allowed = numpy.zeros((len(ids), len(ids)), dtype=bool)
+            for h, t in self._allowed_type_pairs():
+                allowed[ids[h], ids[t]] = True
+            self._cache[key] = allowed
         return self._cache[key]
 
     def _label_table(self) -> numpy.ndarray:
