@@ -55,7 +55,8 @@ def team_docs(nlp_blank):
 
 TINY = {"training.max_steps": 12, "training.eval_frequency": 6, "training.patience": 0,
         "components.tok2vec.model.encode.width": 32, "components.tok2vec.model.encode.depth": 1,
-        "components.relation_extractor.model.hidden_width": 16}
+        "components.relation_extractor.model.hidden_width": 16, "components.relation_extractor.model.tok2vec.depth": 1,
+        "components.tok2vec.model.embed.include_static_vectors": False}
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,7 @@ def test_runs_file_is_checked_and_overrides_are_typed(tmp_path):
 
 def test_shipped_runs_file_parses():
     runs = read_runs(Path(__file__).parent.parent / "configs" / "ablation.json")
-    assert "base" in runs and runs["base"]["overrides"] == {}
+    assert "base" in runs and all("from" in spec or spec["overrides"] for spec in runs.values())
 
 
 def test_prediction_run_must_reuse_a_training_run(tmp_path):
@@ -84,3 +84,27 @@ def test_prediction_run_must_reuse_a_training_run(tmp_path):
     path.write_text(json.dumps({"b": {"change": "y", "from": "missing", "prediction": {}}}))
     with pytest.raises(ValueError, match="'from' must name a run that trains"):
         read_runs(path)
+
+
+def test_shipped_config_trains_with_static_vectors_and_stores_them(tmp_path, team_docs):
+    """The CPU config as shipped (static vectors on) trains on a tiny table and the pipeline carries its vectors."""
+    import spacy
+    from spacy.cli.train import train
+    from spacy.tokens import DocBin
+
+    from conftest import CONFIG, TINY
+    from news_relations.vectors import corpus_words
+
+    docs = team_docs[:4]
+    words = corpus_words(t.text for doc in docs for t in doc)
+    matrix = numpy.random.default_rng(0).normal(size=(len(words), 8)).astype("float32")
+    vectors_pipeline(words, matrix).to_disk(tmp_path / "vectors")
+    DocBin(docs=docs[:3], store_user_data=True).to_disk(tmp_path / "train.spacy")
+    DocBin(docs=docs[3:], store_user_data=True).to_disk(tmp_path / "dev.spacy")
+    overrides = {**TINY, "components.tok2vec.model.embed.include_static_vectors": True, "training.max_steps": 4, "training.eval_frequency": 2,
+                 "paths.train": str(tmp_path / "train.spacy"), "paths.dev": str(tmp_path / "dev.spacy"), "paths.vectors": str(tmp_path / "vectors")}
+    train(CONFIG, tmp_path / "out", overrides=overrides)
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    assert nlp.vocab.vectors.shape == (len(words), 8)
+    word = words[0]
+    numpy.testing.assert_allclose(nlp.vocab[word].vector, matrix[0])
