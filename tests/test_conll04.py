@@ -20,7 +20,8 @@ CONFIG = ROOT / "configs" / "conll04_cpu.cfg"
 N_RECORDS = 12
 TINY = {"training.max_steps": 6, "training.eval_frequency": 3, "training.patience": 0,
         "components.tok2vec.model.encode.width": 32, "components.tok2vec.model.encode.depth": 1,
-        "components.relation_extractor.model.hidden_width": 16}
+        "components.relation_extractor.model.hidden_width": 16, "components.relation_extractor.model.tok2vec.depth": 1,
+        "components.tok2vec.model.embed.include_static_vectors": False}
 
 
 @pytest.fixture(scope="module")
